@@ -1,0 +1,52 @@
+# One command each: `make demo` (the main job against the local emulator) and `make test` (the whole
+# suite, as CI runs it). Both set up what they need: a virtualenv in .venv and the Pulumi engine
+# (built once from its Go modules into ~/.cache/pulumi-onence, then reused).
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+ENGINE := scripts/provide-engine.sh
+
+.PHONY: all venv engine lint test test-fast demo bench clean
+
+all: test
+
+$(STAMP): pyproject.toml emulator/pyproject.toml
+	@echo "==> setting up $(VENV) (pinned packages from pyproject.toml)"
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e '.[dev]' -e ./emulator
+	touch $(STAMP)
+
+venv: $(STAMP)
+
+engine:
+	@bash $(ENGINE) >/dev/null
+
+lint: venv
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/mypy provider emulator policies
+
+# The whole suite, end-to-end tests with the real engine included (they fail, not skip, without it).
+test: venv
+	@engine_bin=$$(bash $(ENGINE)) && \
+	$(MAKE) --no-print-directory lint && \
+	PATH="$$engine_bin:$(abspath $(VENV))/bin:$$PATH" ONENCE_REQUIRE_ENGINE=1 \
+	  $(VENV)/bin/pytest $(PYTEST_ARGS)
+
+# Everything except the engine-driven tests: quick feedback while developing.
+test-fast: venv
+	$(VENV)/bin/pytest -m 'not e2e' $(PYTEST_ARGS)
+
+demo: venv
+	@engine_bin=$$(bash $(ENGINE)) && \
+	PATH="$$engine_bin:$(abspath $(VENV))/bin:$$PATH" $(PY) scripts/demo.py
+
+bench: venv
+	@engine_bin=$$(bash $(ENGINE)) && \
+	PATH="$$engine_bin:$(abspath $(VENV))/bin:$$PATH" $(PY) bench/run.py $(BENCH_ARGS)
+
+clean:
+	rm -rf $(VENV) build *.egg-info provider/*.egg-info emulator/*.egg-info .pytest_cache .mypy_cache .ruff_cache
