@@ -1,0 +1,1 @@
+"""A local emulator of the 1NCE Management API (Cloud Integrator webhooks)."""

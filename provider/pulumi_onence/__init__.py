@@ -1,0 +1,1 @@
+"""Manage 1NCE Cloud Integrator webhooks as code with Pulumi."""
