@@ -4,7 +4,7 @@
 # Why: the Pulumi CLI cannot be downloaded here, but it is published as Go modules. We build it
 # once per version into a cache outside the repository and reuse it. The Python language host
 # (`pulumi-language-python`) is not published as a Go module version, so the directory also gets
-# our own language host (scripts/pulumi-language-python, a small gRPC server built on the Python
+# our own language host (scripts/language_host.py, a small gRPC server built on the Python
 # SDK's protobufs) plus the two scripts the engine expects beside it, taken from the pinned SDK
 # module: `pulumi-language-python-exec` and `pulumi-resource-pulumi-python`.
 #
@@ -72,6 +72,11 @@ GO
   log "built $("$bin/pulumi" version) into $bin"
 fi
 
-# Our language host is project code: refresh it on every run so edits take effect.
-install -m755 "$here/pulumi-language-python" "$bin/pulumi-language-python"
+# Our language host is project code: refresh it on every run so edits take effect. It runs on
+# the project's virtualenv interpreter (it needs grpc and the Pulumi SDK's protobufs).
+host_python="${ONENCE_HOST_PYTHON:-$(cd "$here/.." && pwd)/.venv/bin/python}"
+[ -x "$host_python" ] || host_python="$(command -v python3)"
+{ echo "#!$host_python"; sed "s/^HOST_VERSION = .*/HOST_VERSION = \"$version\"/" "$here/language_host.py"; } \
+  > "$bin/pulumi-language-python.tmp"
+chmod 755 "$bin/pulumi-language-python.tmp" && mv "$bin/pulumi-language-python.tmp" "$bin/pulumi-language-python"
 echo "$bin"

@@ -1,0 +1,268 @@
+"""A Python language host for the Pulumi engine (installed as `pulumi-language-python`).
+
+Why: the engine runs Python programs and Python policy packs through a language plugin,
+`pulumi-language-python`. Pulumi publishes the engine itself as Go modules, but not a
+module version of that plugin, so an offline machine can build `pulumi` and still lack
+the plugin. This host implements the part of the LanguageRuntime gRPC service that
+`pulumi up/preview/refresh/destroy` and `preview --policy-pack` use, with the protobufs
+that ship in the Pulumi Python SDK:
+
+- ``Run`` starts the program through ``pulumi-language-python-exec`` (from the SDK's Go
+  module, installed beside this file), with the stack config in ``PULUMI_CONFIG``;
+- ``RunPlugin`` starts a policy pack with ``python -u -m pulumi.policy`` and streams its
+  output back, so the engine reads the analyzer's port from it;
+- the dependency and about calls answer "nothing extra": everything the project needs
+  comes from its virtualenv.
+
+The Python interpreter is taken from the ``virtualenv`` runtime option (relative to the
+project root), as the upstream host does, else ``python3`` on PATH.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import queue
+import signal
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Iterator, Mapping
+from concurrent import futures
+from pathlib import Path
+from typing import Any
+
+import grpc
+from google.protobuf import empty_pb2, json_format
+from pulumi.runtime.proto import language_pb2, language_pb2_grpc, plugin_pb2
+
+HOST_VERSION = "3.274.1"
+EXEC_SCRIPT = "pulumi-language-python-exec"
+# The exec script exits with this code after printing an error the user can act on.
+EXIT_AFTER_USER_MESSAGE = 32
+
+
+def _options(info: language_pb2.ProgramInfo) -> dict[str, Any]:
+    return json_format.MessageToDict(info.options) if info.HasField("options") else {}
+
+
+def python_command(info: language_pb2.ProgramInfo) -> tuple[str, dict[str, str]]:
+    """The interpreter for a program or pack, and the environment that activates its venv."""
+    env = dict(os.environ)
+    venv = _options(info).get("virtualenv")
+    if not venv:
+        return os.environ.get("PULUMI_PYTHON_CMD", "python3"), env
+    venv_path = Path(venv)
+    if not venv_path.is_absolute():
+        venv_path = Path(info.root_directory or ".") / venv_path
+    python = venv_path / "bin" / "python"
+    if not python.exists():
+        raise FileNotFoundError(
+            f"the virtualenv {venv_path} has no bin/python; create it "
+            f"(python3 -m venv {venv_path}) and install the project's requirements"
+        )
+    env["VIRTUAL_ENV"] = str(venv_path)
+    env["PATH"] = f"{venv_path / 'bin'}{os.pathsep}{env.get('PATH', '')}"
+    env.pop("PYTHONHOME", None)
+    return str(python), env
+
+
+def run_arguments(req: language_pb2.RunRequest, engine_address: str) -> list[str]:
+    """The exec script's command line, in the order the upstream host builds it."""
+    pairs = [
+        ("monitor", req.monitor_address),
+        ("engine", engine_address),
+        ("project", req.project),
+        ("root_directory", req.info.root_directory),
+        ("stack", req.stack),
+        ("pwd", req.pwd),
+        ("dry_run", "true" if req.dryRun else "false"),
+        ("parallel", str(req.parallel)),
+        ("organization", req.organization),
+    ]
+    args: list[str] = []
+    for key, value in pairs:
+        if value:
+            args += [f"--{key}", value]
+    args.append(req.info.entry_point or req.program or ".")
+    args += list(req.args)
+    return args
+
+
+class LanguageHost(language_pb2_grpc.LanguageRuntimeServicer):  # type: ignore[misc]
+    """The LanguageRuntime service: programs through Run, policy packs through RunPlugin."""
+
+    def __init__(self, engine_address: str, exec_script: Path) -> None:
+        self.engine_address = engine_address
+        self.exec_script = exec_script
+        self._children: set[subprocess.Popen[bytes]] = set()
+        self._lock = threading.Lock()
+
+    # --- bookkeeping of child processes, so Cancel and shutdown can stop them -------------
+    def _spawn(self, args: list[str], **kwargs: Any) -> subprocess.Popen[bytes]:
+        child = subprocess.Popen(args, **kwargs)
+        with self._lock:
+            self._children.add(child)
+        return child
+
+    def _forget(self, child: subprocess.Popen[bytes]) -> None:
+        with self._lock:
+            self._children.discard(child)
+
+    def stop_children(self) -> None:
+        with self._lock:
+            children = list(self._children)
+        for child in children:
+            if child.poll() is None:
+                child.send_signal(signal.SIGINT)
+        deadline = time.monotonic() + 5
+        for child in children:
+            try:
+                child.wait(timeout=max(0.1, deadline - time.monotonic()))
+            except subprocess.TimeoutExpired:
+                child.kill()
+
+    # --- the RPCs ------------------------------------------------------------------------
+    def Handshake(self, request: Any, context: Any) -> Any:
+        if request.engine_address:
+            self.engine_address = request.engine_address
+        return language_pb2.LanguageHandshakeResponse()
+
+    def GetPluginInfo(self, request: Any, context: Any) -> Any:
+        return plugin_pb2.PluginInfo(version=HOST_VERSION)
+
+    def GetRequiredPlugins(self, request: Any, context: Any) -> Any:
+        return language_pb2.GetRequiredPluginsResponse()
+
+    def GetRequiredPackages(self, request: Any, context: Any) -> Any:
+        return language_pb2.GetRequiredPackagesResponse()
+
+    def GetProgramDependencies(self, request: Any, context: Any) -> Any:
+        return language_pb2.GetProgramDependenciesResponse()
+
+    def InstallDependencies(self, request: Any, context: Any) -> Iterator[Any]:
+        message = b"dependencies come from the project's virtualenv (see the Makefile)\n"
+        yield language_pb2.InstallDependenciesResponse(stdout=message)
+
+    def About(self, request: Any, context: Any) -> Any:
+        python, env = python_command(request.info)
+        version = subprocess.run(
+            [python, "-c", "import platform; print(platform.python_version())"],
+            capture_output=True,
+            text=True,
+            env=env,
+            check=False,
+        ).stdout.strip()
+        return language_pb2.AboutResponse(executable=python, version=version)
+
+    def Cancel(self, request: Any, context: Any) -> Any:
+        self.stop_children()
+        return empty_pb2.Empty()
+
+    def Run(self, request: Any, context: Any) -> Any:
+        try:
+            python, env = python_command(request.info)
+        except FileNotFoundError as exc:
+            return language_pb2.RunResponse(error=str(exc))
+        env["PULUMI_CONFIG"] = json.dumps(dict(request.config))
+        env["PULUMI_CONFIG_SECRET_KEYS"] = json.dumps(list(request.configSecretKeys))
+        args = [python, "-u", str(self.exec_script), *run_arguments(request, self.engine_address)]
+        try:
+            child = self._spawn(args, env=env, cwd=request.pwd or None)
+        except OSError as exc:
+            return language_pb2.RunResponse(error=f"could not start the program: {exc}")
+        context.add_callback(lambda: child.poll() is None and child.send_signal(signal.SIGINT))
+        code = child.wait()
+        self._forget(child)
+        if code == 0:
+            return language_pb2.RunResponse()
+        if code == EXIT_AFTER_USER_MESSAGE:
+            return language_pb2.RunResponse(bail=True)
+        return language_pb2.RunResponse(error=f"program exited with non-zero exit code: {code}")
+
+    def RunPlugin(self, request: Any, context: Any) -> Iterator[Any]:
+        info = request.info
+        python, env = python_command(info)
+        env.update(_env_pairs(request.env))
+        if request.kind == "analyzer":
+            # A policy pack: the engine address, then the pack directory, run from the pack.
+            args = [python, "-u", "-m", "pulumi.policy", *request.args, info.program_directory]
+            cwd = info.program_directory
+        else:
+            args = [python, "-u", info.program_directory, *request.args]
+            cwd = request.pwd or info.program_directory
+        child = self._spawn(args, env=env, cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        context.add_callback(lambda: child.poll() is None and child.terminate())
+        chunks: queue.Queue[tuple[str, bytes]] = queue.Queue()
+
+        def pump(stream: Any, name: str) -> None:
+            for chunk in iter(lambda: os.read(stream.fileno(), 65536), b""):
+                chunks.put((name, chunk))
+            chunks.put((name, b""))
+
+        for stream, name in ((child.stdout, "stdout"), (child.stderr, "stderr")):
+            threading.Thread(target=pump, args=(stream, name), daemon=True).start()
+        open_streams = 2
+        while open_streams:
+            name, chunk = chunks.get()
+            if not chunk:
+                open_streams -= 1
+                continue
+            yield language_pb2.RunPluginResponse(**{name: chunk})
+        code = child.wait()
+        self._forget(child)
+        yield language_pb2.RunPluginResponse(exitcode=code)
+
+
+def _env_pairs(pairs: Any) -> Mapping[str, str]:
+    result: dict[str, str] = {}
+    for pair in pairs:
+        key, _, value = str(pair).partition("=")
+        if key:
+            result[key] = value
+    return result
+
+
+def _watch_parent(server: grpc.Server, host: LanguageHost) -> None:
+    """Stop when the engine that started us is gone, as the upstream host's health check does."""
+    parent = os.getppid()
+    while os.getppid() == parent:
+        time.sleep(1)
+    host.stop_children()
+    server.stop(grace=None)
+
+
+def main(argv: list[str]) -> int:
+    if "-version" in argv or "--version" in argv:
+        print(HOST_VERSION)
+        return 0
+    positional = [a for a in argv if not a.startswith("-")]
+    engine_address = positional[-1] if positional else ""
+    exec_script = Path(__file__).resolve().with_name(EXEC_SCRIPT)
+    host = LanguageHost(engine_address, exec_script)
+    server = grpc.server(
+        futures.ThreadPoolExecutor(max_workers=8),
+        options=[
+            ("grpc.max_receive_message_length", 400 * 1024 * 1024),
+            ("grpc.max_send_message_length", 400 * 1024 * 1024),
+        ],
+    )
+    language_pb2_grpc.add_LanguageRuntimeServicer_to_server(host, server)
+    port = server.add_insecure_port("127.0.0.1:0")
+    server.start()
+    print(port, flush=True)
+    threading.Thread(target=_watch_parent, args=(server, host), daemon=True).start()
+
+    def shutdown(signum: int, frame: Any) -> None:
+        host.stop_children()
+        server.stop(grace=None)
+
+    signal.signal(signal.SIGTERM, shutdown)
+    signal.signal(signal.SIGINT, shutdown)
+    server.wait_for_termination()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
