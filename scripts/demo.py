@@ -1,0 +1,153 @@
+"""`make demo`: the main job, end to end, against the local emulator.
+
+It starts a local HTTPS receiver (its own trustme CA) and the 1NCE emulator (trusting that CA),
+applies the fleet example with `pulumi up`, has 1NCE send a test message and a telemetry event
+and shows them arriving with their headers, shows that a second `pulumi up` and a `pulumi refresh`
+change nothing, then destroys the stack and stops everything it started. Header values are shown
+only as "matches the configured secret": the demo prints no secret.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+
+from onence_emulator.harness import EmulatorProcess  # noqa: E402
+from onence_emulator.receiver import HttpsReceiver  # noqa: E402
+
+from tests.e2e.stack import PulumiStack  # noqa: E402
+
+USER, PASSWORD = "demo", "demo-password-not-a-real-one"
+TELEMETRY_KEY = "demo-telemetry-key-7f3a"
+OPS_TOKEN = "Bearer demo-ops-token-91c2"
+WAIT_S = 30
+
+
+def step(text: str) -> None:
+    print(f"\n==> {text}", flush=True)
+
+
+def show(text: str) -> None:
+    for line in text.strip().splitlines():
+        print(f"    {line}")
+
+
+def describe(record: object, secrets: dict[str, str]) -> str:
+    """One received request, with header values replaced by whether they match the secret."""
+    headers = {k.lower(): v for k, v in getattr(record, "headers", {}).items()}
+    body = getattr(record, "json", None) or {}
+    parts = [f"{getattr(record, 'path', '?')}?{getattr(record, 'query', '')}".rstrip("?")]
+    parts.append(f"type={body.get('type')}")
+    for name, secret in secrets.items():
+        value = headers.get(name)
+        verdict = "missing" if value is None else ("= configured secret" if value == secret else "WRONG")
+        parts.append(f"{name}: {verdict}")
+    return "  ".join(parts)
+
+
+def main() -> int:
+    started = time.monotonic()
+    with tempfile.TemporaryDirectory(prefix="onence-demo-") as tmp, HttpsReceiver() as receiver:
+        step(f"local HTTPS receiver listening at {receiver.url} (certificate from a trustme CA)")
+        with EmulatorProcess(
+            users={USER: PASSWORD}, time_scale=0.001, ca_bundle=receiver.ca_pem
+        ) as emulator:
+            step(f"1NCE emulator at {emulator.base_url} (trusts only the receiver's CA)")
+            webhooks_file = Path(tmp) / "webhooks.yaml"
+            webhooks_file.write_text(
+                "webhooks:\n"
+                "  - resource: telemetry\n"
+                "    name: demo-telemetry\n"
+                f"    url: {receiver.url}/telemetry?iccid=:iccid:&imsi=:imsi:\n"
+                "    eventTypes: [TELEMETRY_DATA]\n"
+                "    jsonPayloadEnabled: true\n"
+                "    headers: {x-api-key: {secret: telemetryKey}}\n"
+                "  - resource: lifecycle\n"
+                "    name: demo-lifecycle\n"
+                f"    url: {receiver.url}/lifecycle\n"
+                "    eventTypes: [LIFECYCLE, ERROR]\n"
+                "    headers: {authorization: {secret: opsToken}, x-source: 1nce}\n"
+            )
+            stack = PulumiStack(Path(tmp) / "project", program="", stack="demo")
+            # The fleet example is the program; the demo only supplies its own stack config.
+            (stack.workdir / "__main__.py").unlink()
+            (stack.workdir / "Pulumi.yaml").write_text(
+                (stack.workdir / "Pulumi.yaml").read_text().replace(
+                    "runtime:", f"main: {REPO / 'examples' / 'fleet'}\nruntime:", 1
+                )
+            )
+            step("pulumi stack init demo (local file backend, passphrase secrets)")
+            stack.init()
+            stack.configure_emulator(emulator.base_url, USER, PASSWORD)
+            stack.set_config("webhooksFile", str(webhooks_file))
+            stack.set_config("telemetryKey", TELEMETRY_KEY, secret=True)
+            stack.set_config("opsToken", OPS_TOKEN, secret=True)
+
+            step("pulumi up: create the webhooks declared in webhooks.yaml")
+            show(stack.up().stdout)
+            hooks = stack.resources()
+            print(f"    {len(hooks)} webhooks in the stack; 1NCE API calls so far:")
+            for call in emulator.admin.calls():
+                print(f"      {call['method']:6} {call['path']} -> {call['status']}")
+
+            step("onence test: 1NCE sends a TEST_MESSAGE to every webhook of the stack")
+            test = subprocess.run(
+                ["onence", "test", "--stack", "demo", "--cwd", str(stack.workdir)],
+                env=stack.env, capture_output=True, text=True, timeout=120, check=False,
+            )
+            show(test.stdout or test.stderr)
+            receiver.wait_for(2, timeout=WAIT_S)
+            secrets = {"x-api-key": TELEMETRY_KEY, "authorization": OPS_TOKEN}
+            for record in receiver.requests:
+                print("    received " + describe(record, secrets))
+
+            step("a device sends telemetry; 1NCE forwards it to the telemetry webhook")
+            before = len(receiver.requests)
+            emulator.admin.inject_event(
+                "TELEMETRY_DATA",
+                device={"iccid": "8988280666000002864", "imsi": "901405100002864", "ip": "100.91.200.24"},
+                payload={"temperature": 21.5},
+            )
+            emulator.admin.drain(timeout=WAIT_S)
+            receiver.wait_for(before + 1, timeout=WAIT_S)
+            for record in receiver.requests[before:]:
+                print("    received " + describe(record, secrets))
+                print(f"    payload: {(record.json or {}).get('payload')}")
+
+            step("pulumi up again: nothing to change")
+            emulator.admin.clear_calls()
+            second = stack.up()
+            show(second.stdout)
+            writes = [c for c in emulator.admin.calls() if c["method"] in {"POST", "PATCH", "DELETE"}
+                      and not c["path"].endswith("/oauth/token")]
+            if writes:
+                print(f"    UNEXPECTED writes on a no-op up: {writes}")
+                return 1
+
+            step("pulumi refresh: 1NCE matches the state, no drift")
+            show(stack.refresh().stdout)
+            preview = stack.preview("--expect-no-changes")
+            show(preview.stdout)
+
+            step("pulumi destroy: remove the webhooks, then the stack")
+            show(stack.destroy().stdout)
+            stack.run("stack", "rm", "--yes", "demo")
+            left = [c for c in emulator.admin.calls() if c["method"] == "DELETE"]
+            print(f"    {len(left)} DELETE calls; the emulator is empty again")
+
+            leaked = [s for s in (PASSWORD, TELEMETRY_KEY, OPS_TOKEN) if s in stack.output_text()]
+            if leaked:
+                print("    a secret appeared in the CLI output: failing the demo")
+                return 1
+    step(f"done in {time.monotonic() - started:.0f} s; every process the demo started has stopped")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
