@@ -1,0 +1,162 @@
+"""Fixtures for end-to-end tests: the real engine, a throwaway stack, the emulator's view of 1NCE."""
+
+from __future__ import annotations
+
+import json
+import textwrap
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import requests
+from onence_emulator.harness import EmulatorProcess
+
+from tests.e2e.stack import PulumiStack
+
+pytestmark = pytest.mark.e2e
+
+USER, PASSWORD = "e2e-user", "e2e-password-do-not-print"
+WEBHOOK_TYPE = "pulumi-python:dynamic/onence:Webhook"
+
+
+class OnenceApi:
+    """1NCE as a user sees it in the portal: read and change webhooks behind Pulumi's back.
+
+    Deliberately raw HTTP, independent of the provider's client, so the tests do not trust
+    the code under test to tell them what 1NCE holds.
+    """
+
+    def __init__(self, base_url: str, username: str, password: str) -> None:
+        self.base_url = base_url
+        self.session = requests.Session()
+        token = self.session.post(
+            f"{base_url}/oauth/token",
+            auth=(username, password),
+            json={"grant_type": "client_credentials"},
+            timeout=10,
+        )
+        token.raise_for_status()
+        self.session.headers["Authorization"] = f"Bearer {token.json()['access_token']}"
+
+    def webhooks(self) -> list[dict[str, Any]]:
+        items: list[dict[str, Any]] = []
+        page = 1
+        while page <= 50:
+            body = self.session.get(
+                f"{self.base_url}/v1/integrate/clouds",
+                params={"page": page, "pageSize": 100},
+                timeout=10,
+            ).json()
+            items += [i for i in body["items"] if i["type"] == "WEBHOOK"]
+            if page >= body["pageAmount"]:
+                break
+            page += 1
+        return items
+
+    def get(self, integration_id: str) -> dict[str, Any]:
+        resp = self.session.get(f"{self.base_url}/v1/integrate/clouds/{integration_id}", timeout=10)
+        resp.raise_for_status()
+        return resp.json()  # type: ignore[no-any-return]
+
+    def create(self, **body: Any) -> dict[str, Any]:
+        resp = self.session.post(f"{self.base_url}/v1/integrate/clouds/webhooks", json=body, timeout=10)
+        resp.raise_for_status()
+        return resp.json()  # type: ignore[no-any-return]
+
+    def patch(self, integration_id: str, **body: Any) -> dict[str, Any]:
+        resp = self.session.patch(
+            f"{self.base_url}/v1/integrate/clouds/webhooks/{integration_id}", json=body, timeout=10
+        )
+        resp.raise_for_status()
+        return resp.json()  # type: ignore[no-any-return]
+
+    def delete(self, integration_id: str) -> None:
+        resp = self.session.delete(f"{self.base_url}/v1/integrate/clouds/{integration_id}", timeout=10)
+        resp.raise_for_status()
+
+
+def program_for(webhooks: list[dict[str, Any]], exports: bool = True) -> str:
+    """A stack program declaring `webhooks` (keyword arguments of `Webhook`, plus `resource`).
+
+    Header values given as {"secret": KEY} are read with `config.require_secret(KEY)`.
+    """
+    lines = [
+        "import pulumi",
+        "from pulumi_onence import EventType, Webhook, WebhookArgs",
+        "config = pulumi.Config()",
+        "hooks = {}",
+    ]
+    for spec in webhooks:
+        spec = dict(spec)
+        resource = spec.pop("resource")
+        headers = spec.pop("headers", None)
+        args = [f"{key}={value!r}" for key, value in spec.items()]
+        if headers is not None:
+            parts = []
+            for key, value in headers.items():
+                if isinstance(value, dict):
+                    parts.append(f"{key!r}: config.require_secret({value['secret']!r})")
+                else:
+                    parts.append(f"{key!r}: {value!r}")
+            args.append("headers={" + ", ".join(parts) + "}")
+        lines.append(f"hooks[{resource!r}] = Webhook({resource!r}, {', '.join(args)})")
+    if exports:
+        lines.append("pulumi.export('ids', {k: h.id for k, h in hooks.items()})")
+        lines.append("pulumi.export('states', {k: h.state for k, h in hooks.items()})")
+    return "\n".join(lines) + "\n"
+
+
+@pytest.fixture(scope="module")
+def emulator_process() -> Iterator[EmulatorProcess]:
+    with EmulatorProcess(users={USER: PASSWORD}, time_scale=0.001) as process:
+        yield process
+
+
+@pytest.fixture
+def emulator(emulator_process: EmulatorProcess) -> EmulatorProcess:
+    """The module's emulator, emptied before each test."""
+    emulator_process.admin.reset()
+    return emulator_process
+
+
+@pytest.fixture
+def onence_api(emulator: Any) -> OnenceApi:
+    return OnenceApi(emulator.base_url, USER, PASSWORD)
+
+
+@pytest.fixture
+def make_stack(tmp_path: Path, emulator: Any) -> Iterator[Callable[..., PulumiStack]]:
+    """A factory of initialised stacks configured for the emulator; destroys them afterwards."""
+    stacks: list[PulumiStack] = []
+
+    def make(webhooks: list[dict[str, Any]], secrets: dict[str, str] | None = None) -> PulumiStack:
+        stack = PulumiStack(tmp_path / f"project{len(stacks)}", program=program_for(webhooks))
+        stack.init()
+        stack.configure_emulator(emulator.base_url, USER, PASSWORD)
+        for key, value in (secrets or {}).items():
+            stack.set_config(key, value, secret=True)
+        stacks.append(stack)
+        return stack
+
+    yield make
+    for stack in stacks:
+        stack.destroy(check=False)
+
+
+def writes(calls: list[dict[str, Any]]) -> list[tuple[str, str]]:
+    """The mutating 1NCE calls in a call log (token requests excluded)."""
+    return [
+        (c["method"], c["path"])
+        for c in calls
+        if c["method"] in {"POST", "PATCH", "DELETE"} and not c["path"].endswith("/oauth/token")
+        and not c["path"].endswith(("/test", "/restart"))
+    ]
+
+
+def token_requests(calls: list[dict[str, Any]]) -> int:
+    return sum(1 for c in calls if c["path"].endswith("/oauth/token"))
+
+
+def dump(value: Any) -> str:
+    return textwrap.shorten(json.dumps(value), 400)
