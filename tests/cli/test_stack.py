@@ -1,0 +1,213 @@
+"""Finding a stack's webhooks and config through the Pulumi CLI, with a fake `pulumi`."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+
+import pytest
+from pulumi_onence._errors import ConfigurationError
+from pulumi_onence._stack import (
+    WEBHOOK_TYPE,
+    PulumiCli,
+    StackError,
+    StackWebhook,
+    one_line_error,
+    onence_config,
+    webhooks_from_export,
+)
+
+SECRET = {
+    "4dabf18193072939515e22adb298388d": "1b47061264138c4ac30d75fd1eb44270",
+    "ciphertext": "v1:abc",
+}
+
+
+def webhook_resource(name: str, id_: str, **outputs: object) -> dict[str, object]:
+    return {
+        "urn": f"urn:pulumi:dev::proj::{WEBHOOK_TYPE}::{name}",
+        "type": WEBHOOK_TYPE,
+        "id": id_,
+        "outputs": {"name": f"{name}-hook", "url": f"https://example.com/{name}", **outputs},
+    }
+
+
+def export_doc(*resources: dict[str, object]) -> dict[str, object]:
+    stack = {
+        "urn": "urn:pulumi:dev::proj::pulumi:pulumi:Stack::proj-dev",
+        "type": "pulumi:pulumi:Stack",
+    }
+    return {"version": 3, "deployment": {"manifest": {}, "resources": [stack, *resources]}}
+
+
+class FakePulumi:
+    """Answers `pulumi` argv with canned processes and records what it was asked."""
+
+    def __init__(self, **answers: tuple[int, str, str]) -> None:
+        self.answers = answers
+        self.calls: list[tuple[list[str], dict[str, str]]] = []
+
+    def __call__(
+        self, argv: Sequence[str], env: Mapping[str, str], timeout: float
+    ) -> subprocess.CompletedProcess[str]:
+        self.calls.append((list(argv), dict(env)))
+        code, out, err = self.answers[argv[1]]
+        return subprocess.CompletedProcess(list(argv), code, out, err)
+
+
+class TestWebhooksFromExport:
+    def test_finds_webhooks_with_resource_name_id_name_and_url(self):
+        doc = export_doc(webhook_resource("telemetry", "id-1"), webhook_resource("errors", "id-2"))
+
+        assert webhooks_from_export(doc) == [
+            StackWebhook("telemetry", "id-1", "telemetry-hook", "https://example.com/telemetry"),
+            StackWebhook("errors", "id-2", "errors-hook", "https://example.com/errors"),
+        ]
+
+    def test_ignores_other_resource_types(self):
+        other = {
+            "urn": "urn:pulumi:dev::proj::random:index:RandomId::x",
+            "type": "random:index:RandomId",
+            "id": "x",
+        }
+
+        assert webhooks_from_export(export_doc(other)) == []
+
+    def test_skips_webhooks_pending_deletion(self):
+        doomed = {**webhook_resource("old", "id-old"), "delete": True}
+
+        assert [
+            w.id
+            for w in webhooks_from_export(export_doc(doomed, webhook_resource("new", "id-new")))
+        ] == ["id-new"]
+
+    def test_secret_outputs_are_not_decoded(self):
+        doc = export_doc(webhook_resource("t", "id-1", url=SECRET))
+
+        assert webhooks_from_export(doc)[0].url is None
+
+    def test_empty_stack_has_no_webhooks(self):
+        assert webhooks_from_export({"version": 3, "deployment": {"manifest": {}}}) == []
+
+
+class TestOnenceConfig:
+    def test_keeps_only_onence_keys_with_secrets_decrypted(self):
+        doc = {
+            "onence:apiUrl": {"value": "http://127.0.0.1:1/management-api", "secret": False},
+            "onence:password": {"value": "pw", "secret": True},
+            "proj:ingestKey": {"value": "other", "secret": True},
+            "onence:tags": {"value": '["a"]', "objectValue": ["a"], "secret": False},
+        }
+
+        assert onence_config(doc) == {
+            "onence:apiUrl": "http://127.0.0.1:1/management-api",
+            "onence:password": "pw",
+            "onence:tags": '["a"]',
+        }
+
+
+class TestOneLineError:
+    def test_keeps_the_last_error_line_without_prefix(self):
+        stderr = "warning: something\nerror: no stack named 'prod' found\n"
+
+        assert one_line_error(stderr) == "no stack named 'prod' found"
+
+    def test_blanks_secret_values(self):
+        stderr = "error: bad passphrase 'hunter2' for stack"
+
+        assert "hunter2" not in one_line_error(stderr, {"hunter2"})
+
+    def test_caps_the_length(self):
+        assert len(one_line_error("error: " + "x" * 5000)) <= 240
+
+
+class TestPulumiCli:
+    def test_stack_and_cwd_are_passed_to_every_call(self, tmp_path: Path):
+        fake = FakePulumi(stack=(0, json.dumps(export_doc()), ""), config=(0, "{}", ""))
+        cli = PulumiCli("prod", tmp_path, environ={}, runner=fake)
+
+        cli.webhooks()
+        cli.config()
+
+        for argv, _ in fake.calls:
+            assert argv[argv.index("--stack") + 1] == "prod"
+            assert argv[argv.index("--cwd") + 1] == str(tmp_path)
+            assert "--non-interactive" in argv
+
+    def test_without_stack_uses_the_selected_stack(self):
+        fake = FakePulumi(stack=(0, json.dumps(export_doc()), ""))
+
+        PulumiCli(environ={}, runner=fake).webhooks()
+
+        assert "--stack" not in fake.calls[0][0]
+
+    def test_users_environment_reaches_pulumi(self):
+        fake = FakePulumi(stack=(0, json.dumps(export_doc()), ""))
+        environ = {"PULUMI_BACKEND_URL": "file:///tmp/state", "PULUMI_CONFIG_PASSPHRASE": "pp"}
+
+        PulumiCli(environ=environ, runner=fake).webhooks()
+
+        env = fake.calls[0][1]
+        assert env["PULUMI_BACKEND_URL"] == "file:///tmp/state"
+        assert env["PULUMI_CONFIG_PASSPHRASE"] == "pp"
+
+    def test_config_is_read_with_secrets_shown(self):
+        doc = {"onence:password": {"value": "pw", "secret": True}}
+        fake = FakePulumi(config=(0, json.dumps(doc), ""))
+
+        assert PulumiCli(environ={}, runner=fake).config() == {"onence:password": "pw"}
+        assert "--show-secrets" in fake.calls[0][0]
+
+    def test_missing_stack_is_a_configuration_error_in_one_line(self):
+        fake = FakePulumi(stack=(255, "", "error: no stack named 'nope' found\n"))
+
+        with pytest.raises(StackError) as info:
+            PulumiCli("nope", environ={}, runner=fake).webhooks()
+
+        assert isinstance(info.value, ConfigurationError)
+        assert "\n" not in str(info.value)
+        assert "no stack named 'nope' found" in str(info.value)
+
+    def test_passphrase_never_appears_in_an_error(self):
+        stderr = "error: decrypting secret value with 'sesame-passphrase' failed\n"
+        fake = FakePulumi(config=(255, "", stderr))
+        cli = PulumiCli(environ={"PULUMI_CONFIG_PASSPHRASE": "sesame-passphrase"}, runner=fake)
+
+        with pytest.raises(StackError) as info:
+            cli.config()
+
+        assert "sesame-passphrase" not in str(info.value)
+
+    def test_unparsable_config_output_is_not_quoted(self):
+        fake = FakePulumi(config=(0, "onence:password=topsecret-value", ""))
+
+        with pytest.raises(StackError) as info:
+            PulumiCli(environ={}, runner=fake).config()
+
+        assert "topsecret-value" not in str(info.value)
+
+    def test_missing_pulumi_cli_says_so(self):
+        def absent(
+            argv: Sequence[str], env: Mapping[str, str], timeout: float
+        ) -> subprocess.CompletedProcess[str]:
+            raise FileNotFoundError(argv[0])
+
+        with pytest.raises(StackError, match="not found on PATH"):
+            PulumiCli(environ={}, runner=absent).webhooks()
+
+    def test_pulumi_that_hangs_is_reported(self):
+        def hangs(
+            argv: Sequence[str], env: Mapping[str, str], timeout: float
+        ) -> subprocess.CompletedProcess[str]:
+            raise subprocess.TimeoutExpired(list(argv), timeout)
+
+        with pytest.raises(StackError, match="did not answer"):
+            PulumiCli(environ={}, runner=hangs, timeout=5).webhooks()
+
+    def test_real_subprocess_runner_reports_a_missing_executable(self, tmp_path: Path):
+        cli = PulumiCli(pulumi=str(tmp_path / "no-such-pulumi"), environ={})
+
+        with pytest.raises(StackError, match="not found on PATH"):
+            cli.webhooks()
