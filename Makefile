@@ -27,7 +27,7 @@ engine:
 lint: venv
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
-	$(VENV)/bin/mypy provider emulator policies
+	$(VENV)/bin/mypy provider emulator policies scripts/language_host.py
 
 # The whole suite, end-to-end tests with the real engine included (they fail, not skip, without it).
 test: venv

@@ -25,7 +25,7 @@ from tests.e2e.stack import PulumiStack  # noqa: E402
 
 USER, PASSWORD = "demo", "demo-password-not-a-real-one"
 TELEMETRY_KEY = "demo-telemetry-key-7f3a"
-OPS_TOKEN = "Bearer demo-ops-token-91c2"
+OPS_TOKEN = "Bearer demo-ops-token-91c2"  # noqa: S105 (a demo value, shown masked)
 WAIT_S = 30
 
 
@@ -46,7 +46,9 @@ def describe(record: object, secrets: dict[str, str]) -> str:
     parts.append(f"type={body.get('type')}")
     for name, secret in secrets.items():
         value = headers.get(name)
-        verdict = "missing" if value is None else ("= configured secret" if value == secret else "WRONG")
+        verdict = (
+            "missing" if value is None else ("= configured secret" if value == secret else "WRONG")
+        )
         parts.append(f"{name}: {verdict}")
     return "  ".join(parts)
 
@@ -78,9 +80,9 @@ def main() -> int:
             # The fleet example is the program; the demo only supplies its own stack config.
             (stack.workdir / "__main__.py").unlink()
             (stack.workdir / "Pulumi.yaml").write_text(
-                (stack.workdir / "Pulumi.yaml").read_text().replace(
-                    "runtime:", f"main: {REPO / 'examples' / 'fleet'}\nruntime:", 1
-                )
+                (stack.workdir / "Pulumi.yaml")
+                .read_text()
+                .replace("runtime:", f"main: {REPO / 'examples' / 'fleet'}\nruntime:", 1)
             )
             step("pulumi stack init demo (local file backend, passphrase secrets)")
             stack.init()
@@ -99,7 +101,11 @@ def main() -> int:
             step("onence test: 1NCE sends a TEST_MESSAGE to every webhook of the stack")
             test = subprocess.run(
                 ["onence", "test", "--stack", "demo", "--cwd", str(stack.workdir)],
-                env=stack.env, capture_output=True, text=True, timeout=120, check=False,
+                env=stack.env,
+                capture_output=True,
+                text=True,
+                timeout=120,
+                check=False,
             )
             show(test.stdout or test.stderr)
             receiver.wait_for(2, timeout=WAIT_S)
@@ -111,7 +117,11 @@ def main() -> int:
             before = len(receiver.requests)
             emulator.admin.inject_event(
                 "TELEMETRY_DATA",
-                device={"iccid": "8988280666000002864", "imsi": "901405100002864", "ip": "100.91.200.24"},
+                device={
+                    "iccid": "8988280666000002864",
+                    "imsi": "901405100002864",
+                    "ip": "100.91.200.24",
+                },
                 payload={"temperature": 21.5},
             )
             emulator.admin.drain(timeout=WAIT_S)
@@ -124,8 +134,12 @@ def main() -> int:
             emulator.admin.clear_calls()
             second = stack.up()
             show(second.stdout)
-            writes = [c for c in emulator.admin.calls() if c["method"] in {"POST", "PATCH", "DELETE"}
-                      and not c["path"].endswith("/oauth/token")]
+            writes = [
+                c
+                for c in emulator.admin.calls()
+                if c["method"] in {"POST", "PATCH", "DELETE"}
+                and not c["path"].endswith("/oauth/token")
+            ]
             if writes:
                 print(f"    UNEXPECTED writes on a no-op up: {writes}")
                 return 1

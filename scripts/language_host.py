@@ -90,7 +90,7 @@ def run_arguments(req: language_pb2.RunRequest, engine_address: str) -> list[str
     return args
 
 
-class LanguageHost(language_pb2_grpc.LanguageRuntimeServicer):  # type: ignore[misc]
+class LanguageHost(language_pb2_grpc.LanguageRuntimeServicer):
     """The LanguageRuntime service: programs through Run, policy packs through RunPlugin."""
 
     def __init__(self, engine_address: str, exec_script: Path) -> None:
@@ -172,7 +172,7 @@ class LanguageHost(language_pb2_grpc.LanguageRuntimeServicer):  # type: ignore[m
             child = self._spawn(args, env=env, cwd=request.pwd or None)
         except OSError as exc:
             return language_pb2.RunResponse(error=f"could not start the program: {exc}")
-        context.add_callback(lambda: child.poll() is None and child.send_signal(signal.SIGINT))
+        context.add_callback(lambda: _interrupt(child))
         code = child.wait()
         self._forget(child)
         if code == 0:
@@ -193,7 +193,7 @@ class LanguageHost(language_pb2_grpc.LanguageRuntimeServicer):  # type: ignore[m
             args = [python, "-u", info.program_directory, *request.args]
             cwd = request.pwd or info.program_directory
         child = self._spawn(args, env=env, cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-        context.add_callback(lambda: child.poll() is None and child.terminate())
+        context.add_callback(lambda: _interrupt(child))
         chunks: queue.Queue[tuple[str, bytes]] = queue.Queue()
 
         def pump(stream: Any, name: str) -> None:
@@ -209,10 +209,19 @@ class LanguageHost(language_pb2_grpc.LanguageRuntimeServicer):  # type: ignore[m
             if not chunk:
                 open_streams -= 1
                 continue
-            yield language_pb2.RunPluginResponse(**{name: chunk})
+            if name == "stdout":
+                yield language_pb2.RunPluginResponse(stdout=chunk)
+            else:
+                yield language_pb2.RunPluginResponse(stderr=chunk)
         code = child.wait()
         self._forget(child)
         yield language_pb2.RunPluginResponse(exitcode=code)
+
+
+def _interrupt(child: subprocess.Popen[bytes]) -> None:
+    """Ask a child to stop (the engine cancelled the call), as Ctrl-C would."""
+    if child.poll() is None:
+        child.send_signal(signal.SIGINT)
 
 
 def _env_pairs(pairs: Any) -> Mapping[str, str]:

@@ -1,4 +1,4 @@
-"""Fixtures for end-to-end tests: the real engine, a throwaway stack, the emulator's view of 1NCE."""
+"""End-to-end fixtures: the real engine, a throwaway stack, the emulator's view of 1NCE."""
 
 from __future__ import annotations
 
@@ -60,7 +60,9 @@ class OnenceApi:
         return resp.json()  # type: ignore[no-any-return]
 
     def create(self, **body: Any) -> dict[str, Any]:
-        resp = self.session.post(f"{self.base_url}/v1/integrate/clouds/webhooks", json=body, timeout=10)
+        resp = self.session.post(
+            f"{self.base_url}/v1/integrate/clouds/webhooks", json=body, timeout=10
+        )
         resp.raise_for_status()
         return resp.json()  # type: ignore[no-any-return]
 
@@ -72,7 +74,9 @@ class OnenceApi:
         return resp.json()  # type: ignore[no-any-return]
 
     def delete(self, integration_id: str) -> None:
-        resp = self.session.delete(f"{self.base_url}/v1/integrate/clouds/{integration_id}", timeout=10)
+        resp = self.session.delete(
+            f"{self.base_url}/v1/integrate/clouds/{integration_id}", timeout=10
+        )
         resp.raise_for_status()
 
 
@@ -149,7 +153,8 @@ def writes(calls: list[dict[str, Any]]) -> list[tuple[str, str]]:
     return [
         (c["method"], c["path"])
         for c in calls
-        if c["method"] in {"POST", "PATCH", "DELETE"} and not c["path"].endswith("/oauth/token")
+        if c["method"] in {"POST", "PATCH", "DELETE"}
+        and not c["path"].endswith("/oauth/token")
         and not c["path"].endswith(("/test", "/restart"))
     ]
 

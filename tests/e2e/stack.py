@@ -146,10 +146,14 @@ class PulumiStack:
         return self.run("preview", "--diff", "--stack", self.stack, *extra, check=check)
 
     def refresh(self, *extra: str, check: bool = True) -> Any:
-        return self.run("refresh", "--yes", "--skip-preview", "--stack", self.stack, *extra, check=check)
+        return self.run(
+            "refresh", "--yes", "--skip-preview", "--stack", self.stack, *extra, check=check
+        )
 
     def destroy(self, *extra: str, check: bool = True) -> Any:
-        return self.run("destroy", "--yes", "--skip-preview", "--stack", self.stack, *extra, check=check)
+        return self.run(
+            "destroy", "--yes", "--skip-preview", "--stack", self.stack, *extra, check=check
+        )
 
     def export(self) -> dict[str, Any]:
         return json.loads(self.run("stack", "export", "--stack", self.stack).stdout)  # type: ignore[no-any-return]
@@ -160,7 +164,9 @@ class PulumiStack:
             args.append("--show-secrets")
         return json.loads(self.run(*args).stdout)  # type: ignore[no-any-return]
 
-    def resources(self, type_token: str = "pulumi-python:dynamic/onence:Webhook") -> list[dict[str, Any]]:
+    def resources(
+        self, type_token: str = "pulumi-python:dynamic/onence:Webhook"
+    ) -> list[dict[str, Any]]:
         """The stack's resources of one type, from `pulumi stack export`."""
         deployment = self.export().get("deployment", {})
         return [r for r in deployment.get("resources") or [] if r.get("type") == type_token]

@@ -64,7 +64,10 @@ def test_up_creates_exactly_the_declared_webhooks(make_stack, emulator, onence_a
     assert token_requests(calls) <= 1
     # The stack's outputs are the live ids and states.
     outputs = stack.outputs()
-    assert outputs["ids"] == {"telemetry": hooks["e2e-telemetry"]["id"], "ops": hooks["e2e-ops"]["id"]}
+    assert outputs["ids"] == {
+        "telemetry": hooks["e2e-telemetry"]["id"],
+        "ops": hooks["e2e-ops"]["id"],
+    }
     assert set(outputs["states"].values()) == {"ROLLOUT_DONE"}
 
 
@@ -86,15 +89,28 @@ def test_second_up_and_preview_change_nothing(make_stack, emulator):
 @pytest.mark.parametrize(
     ("change", "expected"),
     [
-        ({"url": "https://ingest.example.com/v2/1nce"}, {"url": "https://ingest.example.com/v2/1nce"}),
-        ({"event_types": ["LIFECYCLE", "TELEMETRY_DATA", "ERROR"]}, {"eventTypes": {"ERROR", "LIFECYCLE", "TELEMETRY_DATA"}}),
+        (
+            {"url": "https://ingest.example.com/v2/1nce"},
+            {"url": "https://ingest.example.com/v2/1nce"},
+        ),
+        (
+            {"event_types": ["LIFECYCLE", "TELEMETRY_DATA", "ERROR"]},
+            {"eventTypes": {"ERROR", "LIFECYCLE", "TELEMETRY_DATA"}},
+        ),
         ({"json_payload_enabled": False}, {"jsonPayloadEnabled": False}),
-        ({"headers": {"x-api-key": {"secret": "rotatedKey"}}}, {"headers": {"x-api-key": ROTATED_SECRET}}),
+        (
+            {"headers": {"x-api-key": {"secret": "rotatedKey"}}},
+            {"headers": {"x-api-key": ROTATED_SECRET}},
+        ),
     ],
     ids=["url", "event-types", "json-flag", "headers"],
 )
-def test_a_change_updates_in_place_with_one_patch(make_stack, emulator, onence_api, change, expected):
-    stack = make_stack([TELEMETRY], secrets={"ingestKey": HEADER_SECRET, "rotatedKey": ROTATED_SECRET})
+def test_a_change_updates_in_place_with_one_patch(
+    make_stack, emulator, onence_api, change, expected
+):
+    stack = make_stack(
+        [TELEMETRY], secrets={"ingestKey": HEADER_SECRET, "rotatedKey": ROTATED_SECRET}
+    )
     stack.up()
     (before,) = onence_api.webhooks()
     emulator.admin.clear_calls()
@@ -104,7 +120,9 @@ def test_a_change_updates_in_place_with_one_patch(make_stack, emulator, onence_a
 
     assert "1 updated" in result.stdout
     calls = emulator.admin.calls()
-    assert writes(calls) == [("PATCH", f"/management-api/v1/integrate/clouds/webhooks/{before['id']}")]
+    assert writes(calls) == [
+        ("PATCH", f"/management-api/v1/integrate/clouds/webhooks/{before['id']}")
+    ]
     after = onence_api.get(before["id"])
     for key, value in expected.items():
         actual = {e["type"] for e in after[key]} if key == "eventTypes" else after[key]
@@ -117,7 +135,9 @@ def test_reordering_event_types_is_not_a_change(make_stack, emulator):
     stack.up()
     emulator.admin.clear_calls()
 
-    stack.write_program(program_for([{**TELEMETRY, "event_types": ["LIFECYCLE", "TELEMETRY_DATA"]}]))
+    stack.write_program(
+        program_for([{**TELEMETRY, "event_types": ["LIFECYCLE", "TELEMETRY_DATA"]}])
+    )
 
     assert_no_changes(stack)
     assert writes(emulator.admin.calls()) == []
@@ -142,7 +162,9 @@ def test_rename_replaces_deleting_first_when_the_url_stays(make_stack, emulator,
     assert onence_api.get(after["id"])["url"] == TELEMETRY["url"]
 
 
-def test_deleted_behind_pulumis_back_refresh_drops_it_and_up_recreates(make_stack, emulator, onence_api):
+def test_deleted_behind_pulumis_back_refresh_drops_it_and_up_recreates(
+    make_stack, emulator, onence_api
+):
     stack = make_stack([TELEMETRY], secrets={"ingestKey": HEADER_SECRET})
     stack.up()
     (gone,) = onence_api.webhooks()
@@ -159,7 +181,9 @@ def test_deleted_behind_pulumis_back_refresh_drops_it_and_up_recreates(make_stac
     assert onence_api.get(recreated["id"])["headers"] == {"x-api-key": HEADER_SECRET}
 
 
-def test_changed_behind_pulumis_back_refresh_then_preview_shows_the_drift(make_stack, emulator, onence_api):
+def test_changed_behind_pulumis_back_refresh_then_preview_shows_the_drift(
+    make_stack, emulator, onence_api
+):
     stack = make_stack([TELEMETRY], secrets={"ingestKey": HEADER_SECRET})
     stack.up()
     (hook,) = onence_api.webhooks()
@@ -177,7 +201,9 @@ def test_changed_behind_pulumis_back_refresh_then_preview_shows_the_drift(make_s
     assert live["jsonPayloadEnabled"] is True
 
 
-def test_adopting_an_existing_webhook_makes_no_write_and_no_replace(make_stack, emulator, onence_api):
+def test_adopting_an_existing_webhook_makes_no_write_and_no_replace(
+    make_stack, emulator, onence_api
+):
     existing = onence_api.create(
         name="portal-made",
         url="https://portal.example.com/hook",
@@ -218,9 +244,13 @@ def test_destroy_leaves_the_emulator_empty(make_stack, emulator, onence_api):
 
 
 def test_no_secret_in_state_or_cli_output(make_stack, emulator):
-    stack = make_stack([TELEMETRY], secrets={"ingestKey": HEADER_SECRET, "rotatedKey": ROTATED_SECRET})
+    stack = make_stack(
+        [TELEMETRY], secrets={"ingestKey": HEADER_SECRET, "rotatedKey": ROTATED_SECRET}
+    )
     stack.up()
-    stack.write_program(program_for([{**TELEMETRY, "headers": {"x-api-key": {"secret": "rotatedKey"}}}]))
+    stack.write_program(
+        program_for([{**TELEMETRY, "headers": {"x-api-key": {"secret": "rotatedKey"}}}])
+    )
     stack.preview()
     stack.up()
     stack.refresh()
