@@ -9,7 +9,6 @@ from typing import Any
 
 import pulumi
 import yaml
-
 from pulumi_onence import Webhook
 
 config = pulumi.Config()
@@ -24,9 +23,7 @@ def header_value(key: str, value: Any) -> Any:
         return config.require_secret(str(value["secret"]))
     if isinstance(value, str):
         return value
-    raise ValueError(
-        f"{spec_path.name}: header {key!r} must be a string or {{secret: CONFIG_KEY}}"
-    )
+    raise ValueError(f"{spec_path.name}: header {key!r} must be a string or {{secret: CONFIG_KEY}}")
 
 
 hooks = {}

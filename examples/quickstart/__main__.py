@@ -1,7 +1,6 @@
 """One webhook: 1NCE forwards telemetry and lifecycle events of every device to our endpoint."""
 
 import pulumi
-
 from pulumi_onence import EventType, Webhook
 
 config = pulumi.Config()
