@@ -1,0 +1,99 @@
+"""``create_app(settings)``: the FastAPI application with 1NCE's error shapes everywhere.
+
+Validation problems are 400s (never FastAPI's 422), unknown paths 404s and unexpected failures
+500s, all with 1NCE's error bodies, so that no input can make the emulator answer in a shape the
+real API would not use.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from .calls import CallLog
+from .delivery import DeliveryEngine, Sender
+from .deps import EmulatorState
+from .errors import ApiError, TokenError, error_response
+from .faults import FaultStore
+from .gateway import API_PREFIX, Gateway
+from .routes import admin, auth, webhooks
+from .settings import Settings
+from .store import Store
+
+log = logging.getLogger(__name__)
+
+
+def _request_errors(exc: RequestValidationError) -> list[dict[str, str]]:
+    items: list[dict[str, str]] = []
+    for error in exc.errors()[:20]:
+        loc = [str(part) for part in error.get("loc", ()) if part not in ("query", "path", "body")]
+        where = ".".join(loc)
+        items.append({"field": where, "message": f"'{where}': {error.get('msg', 'invalid')}"})
+    return items
+
+
+def create_app(settings: Settings, *, sender: Sender | None = None) -> FastAPI:
+    """Build one emulator; ``sender`` replaces the HTTPS sender (for in-process tests)."""
+    store = Store(settings.data_dir)
+    faults = FaultStore()
+    calls = CallLog()
+    delivery = DeliveryEngine(store, settings, sender)
+    state = EmulatorState(
+        settings=settings, store=store, faults=faults, calls=calls, delivery=delivery
+    )
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        delivery.start()
+        try:
+            yield
+        finally:
+            delivery.stop()
+            store.close()
+
+    app = FastAPI(
+        title="1NCE Management API emulator",
+        version="0.1.0",
+        lifespan=lifespan,
+        openapi_url="/_emulator/openapi.json",
+        docs_url=None,
+        redoc_url=None,
+    )
+    app.state.emulator = state
+
+    @app.exception_handler(ApiError)
+    async def _api_error(_request: Request, exc: ApiError) -> JSONResponse:
+        return exc.response()
+
+    @app.exception_handler(TokenError)
+    async def _token_error(_request: Request, exc: TokenError) -> JSONResponse:
+        return exc.response()
+
+    @app.exception_handler(RequestValidationError)
+    async def _invalid_request(_request: Request, exc: RequestValidationError) -> JSONResponse:
+        return error_response(400, errors=_request_errors(exc))
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        if exc.status_code == 404:
+            return error_response(404, f"No resource at {request.url.path}")
+        if exc.status_code == 405:
+            return error_response(405, f"Method {request.method} is not allowed here")
+        return error_response(exc.status_code, "Request failed")
+
+    @app.exception_handler(Exception)
+    async def _unexpected(_request: Request, exc: Exception) -> JSONResponse:
+        log.error("unexpected error while serving a request: %s", type(exc).__name__)
+        return error_response(500, "Internal server error")
+
+    app.include_router(auth.router, prefix=API_PREFIX)
+    app.include_router(webhooks.router, prefix=API_PREFIX)
+    app.include_router(admin.router)
+    app.add_middleware(Gateway, faults=faults, calls=calls)
+    return app

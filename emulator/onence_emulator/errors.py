@@ -1,0 +1,86 @@
+"""1NCE error bodies and the exception routes raise to produce them.
+
+4xx: ``{"statusCode", "statusText", "errors": [...]}``; 5xx: ``{"statusText", "errors"}`` (the
+published server-error schema has no ``statusCode``). The token endpoint has its own shape
+(``{"statusCode", "errorCode", "message"}``), see :class:`TokenError`.
+"""
+
+from __future__ import annotations
+
+from http import HTTPStatus
+from typing import Any
+
+from fastapi.responses import JSONResponse
+
+_TEXTS = {
+    400: "Bad Request",
+    401: "Unauthorized",
+    403: "Forbidden",
+    404: "Not Found",
+    409: "Conflict",
+    429: "Too Many Requests",
+}
+
+
+def status_text(status: int) -> str:
+    if status >= 500:
+        return "Server Error"
+    if status in _TEXTS:
+        return _TEXTS[status]
+    try:
+        return HTTPStatus(status).phrase
+    except ValueError:
+        return "Error"
+
+
+def error_body(
+    status: int, *messages: str, errors: list[dict[str, str]] | None = None
+) -> dict[str, Any]:
+    items = errors if errors is not None else [{"message": text} for text in messages]
+    if status >= 500:
+        return {"statusText": status_text(status), "errors": items}
+    return {"statusCode": status, "statusText": status_text(status), "errors": items}
+
+
+def error_response(
+    status: int,
+    *messages: str,
+    errors: list[dict[str, str]] | None = None,
+    headers: dict[str, str] | None = None,
+) -> JSONResponse:
+    return JSONResponse(
+        error_body(status, *messages, errors=errors), status_code=status, headers=headers
+    )
+
+
+class ApiError(Exception):
+    """Raised by routes; the app turns it into a 1NCE error body."""
+
+    def __init__(
+        self,
+        status: int,
+        *messages: str,
+        errors: list[dict[str, str]] | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> None:
+        super().__init__(status, messages)
+        self.status = status
+        self.messages = messages
+        self.errors = errors
+        self.headers = headers
+
+    def response(self) -> JSONResponse:
+        return error_response(self.status, *self.messages, errors=self.errors, headers=self.headers)
+
+
+class TokenError(Exception):
+    """A 400 of the token endpoint with one of its documented ``errorCode`` values."""
+
+    def __init__(self, error_code: str, message: str) -> None:
+        super().__init__(error_code)
+        self.error_code = error_code
+        self.message = message
+
+    def response(self) -> JSONResponse:
+        body = {"statusCode": 400, "errorCode": self.error_code, "message": self.message}
+        return JSONResponse(body, status_code=400)
