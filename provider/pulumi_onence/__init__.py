@@ -1,1 +1,63 @@
-"""Manage 1NCE Cloud Integrator webhooks as code with Pulumi."""
+"""Manage 1NCE Cloud Integrator webhooks as code with Pulumi.
+
+Example::
+
+    from pulumi_onence import EventType, Webhook
+
+    hook = Webhook("telemetry", url="https://ingest.example.com/1nce",
+                   event_types=[EventType.TELEMETRY_DATA])
+
+Importing this package has no side effects: the provider it registers is pickled by
+reference and builds its HTTP client only inside the Pulumi plugin process.
+"""
+
+from ._client import OnenceClient
+from ._config import DEFAULT_API_URL, Settings, load_settings
+from ._errors import (
+    ApiError,
+    AuthenticationError,
+    ConfigurationError,
+    ConflictError,
+    ForbiddenError,
+    InvalidSpecError,
+    NotFoundError,
+    OnenceError,
+    RateLimitedError,
+    ServerError,
+    TransportError,
+    ValidationError,
+)
+from ._models import EventType, Integration, RestartResult, TestResult, WebhookSpec
+from ._provider import WebhookProvider
+from ._resource import Webhook, WebhookArgs
+
+#: The addresses 1NCE delivers webhooks from (documented); open your firewall for these.
+ONENCE_SOURCE_IPS: tuple[str, ...] = ("52.29.71.11", "18.157.211.95")
+
+__all__ = [
+    "DEFAULT_API_URL",
+    "ONENCE_SOURCE_IPS",
+    "ApiError",
+    "AuthenticationError",
+    "ConfigurationError",
+    "ConflictError",
+    "EventType",
+    "ForbiddenError",
+    "Integration",
+    "InvalidSpecError",
+    "NotFoundError",
+    "OnenceClient",
+    "OnenceError",
+    "RateLimitedError",
+    "RestartResult",
+    "ServerError",
+    "Settings",
+    "TestResult",
+    "TransportError",
+    "ValidationError",
+    "Webhook",
+    "WebhookArgs",
+    "WebhookProvider",
+    "WebhookSpec",
+    "load_settings",
+]

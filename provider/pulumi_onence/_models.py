@@ -1,0 +1,291 @@
+"""Webhook inputs and API views: the only place inputs are validated.
+
+``WebhookSpec`` is what a user declares (validated, camelCase on the wire);
+``Integration`` is what 1NCE reports about one integration (webhook or AWS). Neither model
+quotes a rejected value in its errors, and neither shows header values in its ``repr``.
+
+Example::
+
+    spec = WebhookSpec.from_inputs({
+        "name": "fleet-telemetry",
+        "url": "https://ingest.example.com/1nce?iccid=:iccid:",
+        "headers": {"x-api-key": "..."},
+        "eventTypes": ["TELEMETRY_DATA"],
+    })
+    body = spec.to_api()
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Collection, Mapping
+from enum import StrEnum
+from typing import Annotated, Any, ClassVar
+from urllib.parse import urlsplit
+
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    StrictBool,
+    StrictStr,
+    field_validator,
+    model_validator,
+)
+from pydantic import ValidationError as PydanticValidationError
+from pydantic.alias_generators import to_camel
+
+from ._errors import InvalidSpecError
+
+__all__ = [
+    "MAX_NAME_LENGTH",
+    "EventType",
+    "Integration",
+    "RestartResult",
+    "TestResult",
+    "WebhookSpec",
+    "is_masked",
+]
+
+MAX_NAME_LENGTH = 128
+MAX_URL_LENGTH = 2048
+_TOKEN = re.compile(r"^[!#$%&'*+.^_`|~0-9A-Za-z-]+$")  # RFC 9110 header field name
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+
+
+class EventType(StrEnum):
+    """The event types a webhook can subscribe to (``TEST_MESSAGE`` is sent, never subscribed)."""
+
+    TELEMETRY_DATA = "TELEMETRY_DATA"
+    LIFECYCLE = "LIFECYCLE"
+    ERROR = "ERROR"
+    GEOFENCE = "GEOFENCE"
+    LOCATION = "LOCATION"
+
+
+def is_masked(headers: Mapping[str, str] | None) -> bool:
+    """Whether header values read back from the API are masked (``****``) rather than real."""
+    return bool(headers) and any(set(str(v)) <= {"*"} for v in (headers or {}).values())
+
+
+class WebhookSpec(BaseModel):
+    """A webhook as declared: what ``create`` sends and ``update`` compares against.
+
+    Parameters
+    ----------
+    name:
+        1 to 128 characters; 1NCE cannot rename, so a new name means a new webhook.
+    url:
+        ``https://`` URL, no ``user:password@``; placeholders ``:iccid:``, ``:imsi:``, ``:ip:``
+        are allowed. Internationalised domains must be given in punycode.
+    headers:
+        Header name to value, strings only; values are secrets. Placeholders allowed.
+    event_types:
+        A non-empty set of ``EventType`` values (order kept, duplicates dropped).
+    json_payload_enabled:
+        Forward parsable payloads as JSON instead of base64 (default ``False``).
+    """
+
+    model_config = ConfigDict(
+        frozen=True,
+        extra="forbid",
+        hide_input_in_errors=True,
+        alias_generator=to_camel,
+        populate_by_name=True,
+    )
+
+    #: camelCase property names, as in Pulumi state and on the wire.
+    PROPERTIES: ClassVar[tuple[str, ...]] = (
+        "name",
+        "url",
+        "headers",
+        "eventTypes",
+        "jsonPayloadEnabled",
+    )
+
+    name: Annotated[StrictStr, Field(min_length=1, max_length=MAX_NAME_LENGTH)]
+    url: StrictStr
+    headers: dict[StrictStr, StrictStr] = Field(default_factory=dict, repr=False)
+    event_types: Annotated[tuple[EventType, ...], Field(min_length=1)]
+    json_payload_enabled: StrictBool = False
+
+    @field_validator("name")
+    @classmethod
+    def _name_printable(cls, value: str) -> str:
+        if not value.strip():
+            raise ValueError("must not be blank")
+        if _CONTROL.search(value):
+            raise ValueError("must not contain control characters")
+        return value
+
+    @field_validator("url")
+    @classmethod
+    def _https_url(cls, value: str) -> str:
+        if len(value) > MAX_URL_LENGTH:
+            raise ValueError(f"must be at most {MAX_URL_LENGTH} characters")
+        if _CONTROL.search(value) or " " in value:
+            raise ValueError("must not contain spaces or control characters")
+        parts = urlsplit(value)
+        if parts.scheme.lower() != "https":
+            raise ValueError("must be an https:// URL (1NCE delivers over HTTPS only)")
+        if "@" in parts.netloc:
+            raise ValueError("must not contain user:password@; send credentials in headers")
+        if not parts.hostname:
+            raise ValueError("must name a host")
+        if not parts.hostname.isascii():
+            raise ValueError("give internationalised domain names in punycode (xn--...)")
+        try:
+            parts.port  # noqa: B018 - raises on a malformed port
+        except ValueError:
+            raise ValueError("has an invalid port") from None
+        return value
+
+    @field_validator("headers")
+    @classmethod
+    def _header_names(cls, value: dict[str, str]) -> dict[str, str]:
+        for key, item in value.items():
+            if not _TOKEN.match(key):
+                raise ValueError(f"header name {key!r} is not a valid HTTP header name")
+            if "\r" in item or "\n" in item or "\x00" in item:
+                raise ValueError(f"the value of header {key!r} contains a line break")
+        return value
+
+    @field_validator("event_types", mode="before")
+    @classmethod
+    def _as_set(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            raise ValueError("must be a list of event types, not one string")
+        if isinstance(value, list | tuple | set | frozenset):
+            seen: dict[Any, None] = {}
+            try:
+                for item in value:
+                    seen.setdefault(item, None)
+            except TypeError:  # an unhashable item: let the item validation name it
+                return tuple(value)
+            return tuple(seen)
+        return value
+
+    @classmethod
+    def failures(
+        cls, props: Mapping[str, Any], ignore: Collection[str] = ()
+    ) -> list[tuple[str, str]]:
+        """One ``(property, reason)`` per invalid property; properties in ``ignore`` are skipped.
+
+        ``ignore`` lets a preview tolerate values that are not known yet.
+        """
+        data = {k: props[k] for k in cls.PROPERTIES if props.get(k) is not None}
+        try:
+            cls.model_validate(data)
+        except PydanticValidationError as exc:
+            found: dict[str, str] = {}
+            for err in exc.errors(include_input=False, include_url=False):
+                loc = err.get("loc") or ("",)
+                prop = str(loc[0])
+                if prop in ignore or prop in found:
+                    continue
+                reason = str(err.get("msg", "is invalid")).removeprefix("Value error, ")
+                if err.get("type") == "missing":
+                    reason = "is required"
+                elif prop == "eventTypes" and err.get("type") == "enum":
+                    reason = "each item must be one of " + ", ".join(e.value for e in EventType)
+                elif prop == "headers" and len(loc) > 1:
+                    reason = f"header {str(loc[1])!r}: {reason}"
+                found[prop] = reason
+            return list(found.items())
+        return []
+
+    @classmethod
+    def from_inputs(cls, props: Mapping[str, Any]) -> WebhookSpec:
+        """The validated spec for camelCase inputs; ``InvalidSpecError`` names each bad one."""
+        problems = cls.failures(props)
+        if problems:
+            raise InvalidSpecError(problems)
+        data = {k: props[k] for k in cls.PROPERTIES if props.get(k) is not None}
+        return cls.model_validate(data)
+
+    def event_type_values(self) -> list[str]:
+        """Event types as plain strings, in declared order."""
+        return [e.value for e in self.event_types]
+
+    def to_api(self) -> dict[str, Any]:
+        """The create request body (``POST /v1/integrate/clouds/webhooks``)."""
+        return {
+            "name": self.name,
+            "url": self.url,
+            "headers": dict(self.headers),
+            "eventTypes": [{"type": t} for t in self.event_type_values()],
+            "jsonPayloadEnabled": self.json_payload_enabled,
+        }
+
+
+class _ApiView(BaseModel):
+    model_config = ConfigDict(
+        extra="ignore",
+        hide_input_in_errors=True,
+        alias_generator=to_camel,
+        populate_by_name=True,
+        frozen=True,
+    )
+
+
+class Integration(_ApiView):
+    """One integration as 1NCE reports it (list item, get-one, create or patch answer).
+
+    ``url`` and ``headers`` are ``None`` when the answer does not carry them (list items,
+    restart answers). Header values may come back masked (see ``is_masked``); never send them.
+    """
+
+    id: str
+    name: str = ""
+    type: str = "WEBHOOK"
+    state: str | None = None
+    event_types: list[str] = Field(default_factory=list)
+    json_payload_enabled: bool = False
+    created_time: str | None = None
+    updated_time: str | None = None
+    last_successful_message_delivery: str | None = None
+    url: str | None = None
+    headers: dict[str, str] | None = Field(default=None, repr=False)
+    error: Any = Field(default=None, repr=False)
+
+    @field_validator("event_types", mode="before")
+    @classmethod
+    def _types_only(cls, value: Any) -> Any:
+        """The API sends ``[{type, version}]``; ``version`` is server-filled, so keep the type."""
+        if isinstance(value, list):
+            return [item.get("type") if isinstance(item, dict) else item for item in value]
+        return value
+
+    @field_validator("json_payload_enabled", mode="before")
+    @classmethod
+    def _missing_flag(cls, value: Any) -> Any:
+        return False if value is None else value
+
+    @property
+    def is_webhook(self) -> bool:
+        """AWS integrations share the list; the provider never touches them."""
+        return self.type == "WEBHOOK"
+
+
+class TestResult(_ApiView):
+    """Answer of ``POST .../webhooks/{id}/test``: ``status`` is ``SUCCESS`` or ``FAILURE``."""
+
+    __test__ = False  # not a pytest test class
+
+    status: str = Field(alias="testStatus")
+    message: str = ""
+
+
+class RestartResult(_ApiView):
+    """Answer of ``POST .../webhooks/{id}/restart``, with the integration's new state."""
+
+    status: str = Field(alias="restartStatus")
+    message: str = ""
+    integration: Integration
+
+    @model_validator(mode="before")
+    @classmethod
+    def _require_integration(cls, value: Any) -> Any:
+        if isinstance(value, dict) and not isinstance(value.get("integration"), dict):
+            raise ValueError("the restart answer carries no integration")
+        return value
