@@ -7,9 +7,12 @@ or deliveries.
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
+import requests
 from onence_emulator.harness import EmulatorProcess
 from onence_emulator.receiver import HttpsReceiver
 
@@ -67,3 +70,63 @@ def emulator(_module_emulator: EmulatorProcess) -> EmulatorProcess:
 def emulator_with_receiver(emulator: EmulatorProcess, receiver: HttpsReceiver) -> EmulatorProcess:
     """The reset emulator, which trusts the CA of the (reset) ``receiver`` fixture."""
     return emulator
+
+
+class EmulatorApi:
+    """A minimal 1NCE API caller for emulator tests: base URL plus a bearer token."""
+
+    def __init__(self, base_url: str, username: str = "user", password: str = "pass") -> None:
+        self.base_url = base_url
+        self.session = requests.Session()
+        response = self.session.post(
+            base_url + "/oauth/token",
+            auth=(username, password),
+            json={"grant_type": "client_credentials"},
+            timeout=10,
+        )
+        response.raise_for_status()
+        self.token: str = response.json()["access_token"]
+        self.session.headers["Authorization"] = f"Bearer {self.token}"
+
+    def request(self, method: str, path: str, **kwargs: Any) -> requests.Response:
+        kwargs.setdefault("timeout", 30)
+        return self.session.request(method, self.base_url + path, **kwargs)
+
+    def get(self, path: str, **kwargs: Any) -> requests.Response:
+        return self.request("GET", path, **kwargs)
+
+    def post(self, path: str, **kwargs: Any) -> requests.Response:
+        return self.request("POST", path, **kwargs)
+
+    def patch(self, path: str, **kwargs: Any) -> requests.Response:
+        return self.request("PATCH", path, **kwargs)
+
+    def delete(self, path: str, **kwargs: Any) -> requests.Response:
+        return self.request("DELETE", path, **kwargs)
+
+    def create_webhook(self, **overrides: Any) -> dict[str, Any]:
+        """Create a valid webhook (each call gets its own URL unless one is given)."""
+        body: dict[str, Any] = {
+            "name": "webhook",
+            "url": f"https://hooks.example.com/{uuid.uuid4().hex}",
+            "headers": {"x-api-key": "secret-value"},
+            "eventTypes": [{"type": "TELEMETRY_DATA"}],
+        }
+        body.update(overrides)
+        response = self.post(WEBHOOKS, json=body)
+        assert response.status_code == 201, response.text
+        created: dict[str, Any] = response.json()
+        return created
+
+
+WEBHOOKS = "/v1/integrate/clouds/webhooks"
+
+
+@pytest.fixture
+def emulator_api(emulator: EmulatorProcess) -> Iterator[EmulatorApi]:
+    """An authenticated caller of the reset module emulator (user ``user``)."""
+    api = EmulatorApi(emulator.base_url)
+    try:
+        yield api
+    finally:
+        api.session.close()
