@@ -192,8 +192,10 @@ def _adopting(props: Mapping[str, Any]) -> bool:
     return _read(props, "adoptId") not in (None, "")
 
 
-def _is_webhook(args: ResourceValidationArgs) -> bool:
-    return args.resource_type == WEBHOOK_TYPE
+def _require_webhook(args: ResourceValidationArgs) -> None:
+    """Mark the rule not applicable to any resource but a 1NCE webhook."""
+    if args.resource_type != WEBHOOK_TYPE:
+        args.not_applicable(f"not a 1NCE webhook ({WEBHOOK_TYPE})")
 
 
 def _message(rule: str, resource: str, text: str) -> str:
@@ -287,8 +289,7 @@ def _url_or_skip(args: ResourceValidationArgs, rule: str) -> str | None:
 
 
 def _validate_url_https(args: ResourceValidationArgs, report: ReportViolation) -> None:
-    if not _is_webhook(args):
-        return
+    _require_webhook(args)
     url = _url_or_skip(args, URL_HTTPS_NAME)
     if url is None:
         report(_message(URL_HTTPS_NAME, args.name, "it sets no URL; set an https:// URL."), None)
@@ -373,8 +374,7 @@ def _only_placeholders(value: str) -> bool:
 
 
 def _validate_url_no_credentials(args: ResourceValidationArgs, report: ReportViolation) -> None:
-    if not _is_webhook(args):
-        return
+    _require_webhook(args)
     url = _url_or_skip(args, URL_NO_CREDENTIALS_NAME)
     if url is None:
         return
@@ -466,8 +466,7 @@ def _event_type_name(item: object) -> object:
 
 
 def _validate_event_types(args: ResourceValidationArgs, report: ReportViolation) -> None:
-    if not _is_webhook(args):
-        return
+    _require_webhook(args)
     rule = EVENT_TYPES_KNOWN_NAME
     value = _read(args.props, "eventTypes")
     if isinstance(value, Unknown):
@@ -538,8 +537,7 @@ def _undocumented_tokens(text: str) -> list[str]:
 
 
 def _validate_placeholders(args: ResourceValidationArgs, report: ReportViolation) -> None:
-    if not _is_webhook(args):
-        return
+    _require_webhook(args)
     rule = PLACEHOLDERS_DOCUMENTED_NAME
     unknown_paths: list[str] = []
     findings: list[str] = []
@@ -618,8 +616,7 @@ def _is_auth_header(name: str, extra: Iterable[str]) -> bool:
 
 
 def _validate_auth_header(args: ResourceValidationArgs, report: ReportViolation) -> None:
-    if not _is_webhook(args):
-        return
+    _require_webhook(args)
     rule = AUTH_HEADER_NAME
     headers = _read(args.props, "headers")
     if isinstance(headers, Unknown):
@@ -690,8 +687,7 @@ def _domain_matches(host: str, entry: str) -> bool:
 
 
 def _validate_allowed_domains(args: ResourceValidationArgs, report: ReportViolation) -> None:
-    if not _is_webhook(args):
-        return
+    _require_webhook(args)
     rule = ALLOWED_DOMAINS_NAME
     allowed = _config_strings(args, "allowedDomains")
     if not allowed:
@@ -784,13 +780,15 @@ def _validate_urls_unique(args: StackValidationArgs, report: ReportViolation) ->
             continue
         groups.setdefault(_comparable_url(url), []).append((resource.name, resource.urn, url))
     for members in groups.values():
+        # The engine lists resources in no stable order: sort, so reports are reproducible.
+        members.sort()
         first_name, _, first_url = members[0]
         for name, urn, url in members[1:]:
             same = "the same URL" if url == first_url else "equivalent URLs"
             report(
-                f'Webhooks "{first_name}" and "{name}" violate {rule}: they have {same}; 1NCE '
-                f'allows one webhook per URL, so applying "{name}" would fail. Merge their event '
-                "types into one webhook, or give each its own URL.",
+                f'Webhooks "{first_name}" and "{name}" violate {rule}: they have {same}, and 1NCE '
+                "allows one webhook per URL, so one of them would fail to apply. Merge their "
+                "event types into one webhook, or give each its own URL.",
                 urn,
             )
     if pending:

@@ -1,16 +1,18 @@
-"""Puts this directory on sys.path (policy_harness adds the pack) and shares fixtures."""
+"""Puts the pack directory on sys.path, as the engine does when it runs the pack, so that tests
+import ``onence_rules`` the same way ``policies/__main__.py`` does; shares fixtures."""
 
 from __future__ import annotations
 
 import sys
 from pathlib import Path
 
-HERE = Path(__file__).resolve().parent
-if str(HERE) not in sys.path:
-    sys.path.insert(0, str(HERE))
+POLICIES_DIR = Path(__file__).resolve().parents[2] / "policies"
+if str(POLICIES_DIR) not in sys.path:
+    sys.path.insert(0, str(POLICIES_DIR))
 
 import pytest  # noqa: E402
-from policy_harness import Analyzer  # noqa: E402
+
+from tests.policies.policy_harness import Analyzer  # noqa: E402
 
 
 @pytest.fixture

@@ -7,7 +7,15 @@ from typing import Any
 
 import onence_rules as rules
 import pytest
-from policy_harness import (
+from pulumi_policy import (
+    EnforcementLevel,
+    ResourceValidationPolicy,
+    StackValidationArgs,
+    StackValidationPolicy,
+)
+from pulumi_policy.proxy import UNKNOWN_STRING_VALUE
+
+from tests.policies.policy_harness import (
     SECRET,
     Outcome,
     passing_props,
@@ -17,13 +25,6 @@ from policy_harness import (
     stack_resource,
     urn,
 )
-from pulumi_policy import (
-    EnforcementLevel,
-    ResourceValidationPolicy,
-    StackValidationArgs,
-    StackValidationPolicy,
-)
-from pulumi_policy.proxy import UNKNOWN_STRING_VALUE
 
 RESOURCE_POLICIES = [p for p in rules.POLICIES if isinstance(p, ResourceValidationPolicy)]
 
@@ -57,12 +58,13 @@ def test_passing_webhook_passes_every_resource_rule(policy: ResourceValidationPo
 
 
 @pytest.mark.parametrize("policy", RESOURCE_POLICIES, ids=lambda p: p.name)
-def test_other_resource_types_are_ignored(policy: ResourceValidationPolicy) -> None:
+def test_other_resource_types_are_not_applicable(policy: ResourceValidationPolicy) -> None:
     props = with_(url="http://user:pw@:ip:/x?token=t", eventTypes=[], headers={})
     outcome = run_resource_policy(
         policy, props, resource_type="aws:s3/bucket:Bucket", config={"allowedDomains": ["a.b"]}
     )
     assert outcome.messages == []
+    assert outcome.not_applicable == "not a 1NCE webhook (pulumi-python:dynamic/onence:Webhook)"
 
 
 def test_policy_names_are_unique_kebab_case_with_a_sentence_description() -> None:
@@ -430,7 +432,7 @@ def test_placeholder_host_is_never_in_allowed_domains() -> None:
 # -------------------------------------------------------------------------- webhook-urls-unique
 
 
-def test_two_webhooks_with_one_url_are_rejected_on_the_second() -> None:
+def test_two_webhooks_with_one_url_are_rejected_once_naming_both() -> None:
     url = "https://ingest.example.com/1nce"
     reported = run_stack_policy(
         rules.URLS_UNIQUE,
@@ -442,11 +444,21 @@ def test_two_webhooks_with_one_url_are_rejected_on_the_second() -> None:
     )
     assert len(reported) == 1
     message, violation_urn = reported[0]
-    assert violation_urn == urn("lifecycle")
-    assert '"telemetry"' in message
-    assert '"lifecycle"' in message
-    assert "webhook-urls-unique" in message
+    assert violation_urn == urn("telemetry")  # members are ordered by name
+    assert 'Webhooks "lifecycle" and "telemetry" violate webhook-urls-unique' in message
     assert url not in message
+
+
+def test_duplicate_report_does_not_depend_on_resource_order() -> None:
+    url = "https://ingest.example.com/1nce"
+    names = ["b", "c", "a"]
+    forward = run_stack_policy(
+        rules.URLS_UNIQUE, [stack_resource(n, with_(url=url)) for n in names]
+    )
+    backward = run_stack_policy(
+        rules.URLS_UNIQUE, [stack_resource(n, with_(url=url)) for n in reversed(names)]
+    )
+    assert forward == backward
 
 
 def test_equivalent_urls_count_as_one() -> None:

@@ -13,8 +13,9 @@ import grpc
 import onence_rules
 import pytest
 from google.protobuf import empty_pb2
-from policy_harness import POLICIES_DIR, passing_props, to_struct, urn
 from pulumi.runtime.proto import analyzer_pb2, analyzer_pb2_grpc
+
+from tests.policies.policy_harness import POLICIES_DIR, passing_props, to_struct, urn
 
 
 @pytest.fixture(scope="module")
