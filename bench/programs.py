@@ -1,0 +1,46 @@
+"""The stack programs the benchmark deploys: N webhooks, in two revisions, for each provider.
+
+The webhooks are declared with ``program_for`` from the end-to-end tests, so the benchmark
+deploys what the tests deploy; the no-op variant swaps only the import.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from tests.e2e.conftest import program_for
+
+HEADER_SECRET_KEY = "benchKey"
+_ONENCE_IMPORT = "from pulumi_onence import EventType, Webhook, WebhookArgs"
+_NOOP_IMPORT = "from bench.noop_provider import NoopWebhook as Webhook"
+VARIANTS = ("onence", "noop")
+
+
+def webhook_specs(n: int, revision: int) -> list[dict[str, Any]]:
+    """``n`` webhooks with distinct URLs (1NCE allows one webhook per URL) and a secret header.
+
+    Revision 1 subscribes every webhook to one more event type: an in-place update of each.
+    """
+    events = ["TELEMETRY_DATA"] if revision == 0 else ["TELEMETRY_DATA", "LIFECYCLE"]
+    return [
+        {
+            "resource": f"hook{i:04d}",
+            "name": f"bench-hook-{i:04d}",
+            "url": f"https://ingest.example.com/bench/{i}?iccid=:iccid:",
+            "headers": {"x-api-key": {"secret": HEADER_SECRET_KEY}},
+            "event_types": events,
+            "json_payload_enabled": True,
+        }
+        for i in range(n)
+    ]
+
+
+def program(variant: str, n: int, revision: int) -> str:
+    source = program_for(webhook_specs(n, revision))
+    if variant == "onence":
+        return source
+    if variant == "noop":
+        if _ONENCE_IMPORT not in source:
+            raise RuntimeError("program_for changed its import line; update bench/programs.py")
+        return source.replace(_ONENCE_IMPORT, _NOOP_IMPORT)
+    raise ValueError(f"unknown variant {variant!r}")

@@ -1,0 +1,366 @@
+"""Figures to tables: the console table and the generated part of ``bench/RESULTS.md``.
+
+The generated part sits between two markers, so the hand-written interpretation around it
+survives a re-run.
+"""
+
+from __future__ import annotations
+
+import statistics
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+from bench import calls
+
+BEGIN = "<!-- results:begin (written by bench/run.py) -->"
+END = "<!-- results:end -->"
+_CALL_COLUMNS = ("token", "list", "get", "post", "patch", "delete", "other")
+
+
+def _median(values: Sequence[float]) -> float | None:
+    return statistics.median(values) if values else None
+
+
+def _fmt_s(value: float | None) -> str:
+    return "n/a" if value is None else f"{value:.2f}"
+
+
+def _fmt_ratio(a: float | None, b: float | None) -> str:
+    if a is None or b is None or b <= 0:
+        return "n/a"
+    return f"{a / b:.1f}x"
+
+
+def _table(header: Sequence[str], rows: Sequence[Sequence[str]]) -> list[str]:
+    lines = ["| " + " | ".join(header) + " |", "|" + "|".join("---" for _ in header) + "|"]
+    lines += ["| " + " | ".join(row) + " |" for row in rows]
+    return lines
+
+
+def _calls_text(counts: Mapping[str, int] | None) -> str:
+    if counts is None:
+        return "n/a"
+    parts = [f"{calls.LABELS[c]} {counts[c]}" for c in _CALL_COLUMNS if counts.get(c)]
+    if counts.get("errors"):
+        parts.append(f"non-2xx {counts['errors']}")
+    return ", ".join(parts) or "none"
+
+
+class Summary:
+    """Medians over repeats, per size, variant and phase."""
+
+    def __init__(self, data: Mapping[str, Any]) -> None:
+        self.data = data
+        self.sizes: list[int] = sorted({int(r["n"]) for r in data["runs"]})
+
+    def _runs(self, variant: str, n: int) -> list[Mapping[str, Any]]:
+        return [r for r in self.data["runs"] if r["variant"] == variant and int(r["n"]) == n]
+
+    def seconds(self, variant: str, n: int, phase: str) -> float | None:
+        samples = [
+            float(p["seconds"])
+            for r in self._runs(variant, n)
+            for p in r["phases"]
+            if p["phase"] == phase
+        ]
+        return _median(samples)
+
+    def samples(self, variant: str, n: int, phase: str) -> list[float]:
+        return [
+            float(p["seconds"])
+            for r in self._runs(variant, n)
+            for p in r["phases"]
+            if p["phase"] == phase
+        ]
+
+    def counts(self, variant: str, n: int, phase: str) -> dict[str, int] | None:
+        for run in self._runs(variant, n):
+            for p in run["phases"]:
+                if p["phase"] == phase:
+                    return dict(p["calls"])
+        return None
+
+    def counts_vary(self, variant: str, n: int, phase: str) -> bool:
+        seen = {
+            tuple(sorted(p["calls"].items()))
+            for r in self._runs(variant, n)
+            for p in r["phases"]
+            if p["phase"] == phase
+        }
+        return len(seen) > 1
+
+    def loop_seconds(self, kind: str, n: int, phase: str) -> float | None:
+        samples = [
+            float(loop["seconds"][phase])
+            for loop in self.data["loops"]
+            if loop["kind"] == kind and int(loop["n"]) == n and phase in loop["seconds"]
+        ]
+        return _median(samples)
+
+    def errors(self) -> list[str]:
+        return [
+            f"{r['variant']} N={r['n']}: {r['error']}" for r in self.data["runs"] if r.get("error")
+        ]
+
+    def first(self, variant: str, n: int, key: str) -> Any:
+        for run in self._runs(variant, n):
+            if run.get(key) is not None:
+                return run[key]
+        return None
+
+
+def phase_table(summary: Summary, n: int) -> list[str]:
+    rows = []
+    for phase in calls.PHASES:
+        ours = summary.counts("onence", n, phase)
+        need = calls.minimum(phase, n)
+        reference = calls.read_reference(n) if phase == "refresh" else None
+        t_ours = summary.seconds("onence", n, phase)
+        t_noop = summary.seconds("noop", n, phase)
+        t_loop = summary.loop_seconds("same", n, phase)
+        total = "n/a" if ours is None else str(calls.total(ours))
+        if ours is not None and summary.counts_vary("onence", n, phase):
+            total += " (varies)"
+        minimum = str(calls.total(need))
+        if reference is not None:
+            minimum += f" (read-based {calls.total(reference)})"
+        rows.append(
+            [
+                calls.PHASE_LABELS[phase],
+                _calls_text(ours),
+                total,
+                minimum,
+                _fmt_s(t_ours),
+                _fmt_s(t_noop),
+                _fmt_s(t_loop),
+                _fmt_ratio(t_ours, t_noop),
+                _fmt_ratio(t_ours, t_loop),
+            ]
+        )
+    header = [
+        "phase",
+        "API calls (ours)",
+        "total",
+        "minimum",
+        "ours s",
+        "no-op provider s",
+        "requests loop s",
+        "ours / no-op",
+        "ours / loop",
+    ]
+    return _table(header, rows)
+
+
+def growth_table(summary: Summary, small: int, large: int) -> list[str]:
+    rows = []
+    for phase in calls.PHASES:
+        c_small = summary.counts("onence", small, phase)
+        c_large = summary.counts("onence", large, phase)
+        t_small, t_large = (
+            summary.seconds("onence", small, phase),
+            summary.seconds("onence", large, phase),
+        )
+        n_small, n_large = (
+            summary.seconds("noop", small, phase),
+            summary.seconds("noop", large, phase),
+        )
+        marginal = "n/a"
+        if t_small is not None and t_large is not None:
+            marginal = f"{(t_large - t_small) / (large - small) * 1000:.0f}"
+        noop_marginal = "n/a"
+        if n_small is not None and n_large is not None:
+            noop_marginal = f"{(n_large - n_small) / (large - small) * 1000:.0f}"
+        list_calls = "n/a"
+        if c_small is not None and c_large is not None:
+            list_calls = f"{c_small['list']} -> {c_large['list']}"
+        rows.append(
+            [
+                calls.PHASE_LABELS[phase],
+                "n/a"
+                if c_small is None or c_large is None
+                else f"{calls.total(c_small)} -> {calls.total(c_large)}",
+                list_calls,
+                f"{_fmt_s(t_small)} -> {_fmt_s(t_large)}",
+                _fmt_ratio(t_large, t_small),
+                marginal,
+                noop_marginal,
+            ]
+        )
+    header = [
+        "phase",
+        f"calls N={small} -> {large}",
+        "list calls",
+        "ours s",
+        "time growth",
+        "ms per extra webhook (ours)",
+        "ms per extra webhook (no-op)",
+    ]
+    return _table(header, rows)
+
+
+def findings(summary: Summary) -> list[str]:
+    """Every phase whose calls exceed the minimum, by class; token and list growth checks."""
+    lines = []
+    for n in summary.sizes:
+        for phase in calls.PHASES:
+            ours = summary.counts("onence", n, phase)
+            if ours is None:
+                continue
+            need = calls.minimum(phase, n)
+            extra = {c: ours[c] - need[c] for c in _CALL_COLUMNS if ours[c] > need[c]}
+            if extra:
+                text = ", ".join(f"+{v} {calls.LABELS[c]}" for c, v in extra.items())
+                lines.append(f"- N={n}, {calls.PHASE_LABELS[phase]}: {text} over the minimum.")
+            if ours["token"] > 1:
+                lines.append(
+                    f"- N={n}, {calls.PHASE_LABELS[phase]}: {ours['token']} token requests in"
+                    " one engine run (limit: 1)."
+                )
+    if len(summary.sizes) >= 2:
+        small, large = summary.sizes[0], summary.sizes[-1]
+        c_small = summary.counts("onence", small, "refresh")
+        c_large = summary.counts("onence", large, "refresh")
+        if c_small is not None and c_large is not None:
+            ratio = large / small
+            grew = c_large["list"] / max(1, c_small["list"])
+            verdict = "quadratic" if grew > 1.5 * ratio else "not quadratic"
+            lines.append(
+                f"- refresh list calls {c_small['list']} -> {c_large['list']} for N {small} ->"
+                f" {large} (x{grew:.1f} for x{ratio:.0f} webhooks): {verdict}."
+            )
+    return lines or ["- Every phase made the minimum number of calls."]
+
+
+def probe_table(probe: Mapping[str, Any] | None) -> list[str]:
+    if not probe:
+        return ["(not run)"]
+    lines: list[str] = []
+    header = [
+        "provider",
+        "`__provider` chars",
+        "first Check ms",
+        "Check ms",
+        "Diff ms",
+        "Create ms",
+        "Create - HTTP ms",
+        "Delete ms",
+        "Delete - HTTP ms",
+        "unpickle ms",
+        "configure ms",
+        "check() ms",
+        "diff() ms",
+    ]
+    rows = []
+    http_create, http_delete = float(probe["http_create_ms"]), float(probe["http_delete_ms"])
+    for p in probe["providers"]:
+        real = p["provider"] == "onence"
+        rows.append(
+            [
+                p["provider"],
+                str(p["provider_chars"]),
+                f"{p['first_check_ms']:.1f}",
+                f"{p['check_ms']:.2f}",
+                f"{p['diff_ms']:.2f}",
+                f"{p['create_ms']:.2f}",
+                f"{p['create_ms'] - http_create:.2f}" if real else "(no HTTP)",
+                f"{p['delete_ms']:.2f}",
+                f"{p['delete_ms'] - http_delete:.2f}" if real else "(no HTTP)",
+                f"{p['unpickle_ms']:.3f}",
+                f"{p['configure_ms']:.3f}",
+                f"{p['check_method_ms']:.3f}",
+                f"{p['diff_method_ms']:.3f}",
+            ]
+        )
+    lines += _table(header, rows)
+    lines.append("")
+    lines.append(
+        f"Plugin start to port: {probe['plugin_start_ms']:.0f} ms. Plain `requests` on one"
+        f" keep-alive session: POST {http_create:.2f} ms, DELETE {http_delete:.2f} ms (median"
+        f" of {probe['calls']})."
+    )
+    if probe.get("error"):
+        lines.append(f"Probe error: {probe['error']}")
+    return lines
+
+
+def size_table(summary: Summary) -> list[str]:
+    rows = []
+    for variant in ("onence", "noop"):
+        per = []
+        for n in summary.sizes:
+            state = summary.first(variant, n, "state_bytes")
+            per.append("n/a" if state is None else f"{state / n:.0f}")
+        marginal = "n/a"
+        if len(summary.sizes) >= 2:
+            small, large = summary.sizes[0], summary.sizes[-1]
+            s_small = summary.first(variant, small, "state_bytes")
+            s_large = summary.first(variant, large, "state_bytes")
+            if s_small is not None and s_large is not None:
+                marginal = f"{(s_large - s_small) / (large - small):.0f}"
+        cipher = summary.first(variant, summary.sizes[-1], "provider_ciphertext_chars")
+        rows.append([variant, *per, marginal, "n/a" if cipher is None else str(cipher)])
+    header = [
+        "provider",
+        *[f"state bytes / webhook (N={n})" for n in summary.sizes],
+        "bytes per extra webhook",
+        "`__provider` in state (chars)",
+    ]
+    return _table(header, rows)
+
+
+def render(data: Mapping[str, Any]) -> str:
+    """The generated Markdown: machine, per-size tables, growth, findings, probe, sizes."""
+    summary = Summary(data)
+    machine = data["machine"]
+    out = [
+        f"Run {data['started']} ({data['duration_s']:.0f} s), command `{data['command']}`.",
+        f"Machine: {machine['cores']} cores, {machine['cpu']}, {machine['memory_gib']:.0f} GiB;"
+        f" load average {machine['load_before']} before, {machine['load_after']} after;"
+        f" Python {machine['python']}, {machine['pulumi']}.",
+        f"Repeats: {data['repeats']} (times are medians; calls are from one run and flagged"
+        " where repeats differed).",
+        "",
+    ]
+    for n in summary.sizes:
+        out.append(f"### N = {n} webhooks")
+        out.append("")
+        out += phase_table(summary, n)
+        out.append("")
+    if len(summary.sizes) >= 2:
+        out.append(f"### Growth from N = {summary.sizes[0]} to N = {summary.sizes[-1]}")
+        out.append("")
+        out += growth_table(summary, summary.sizes[0], summary.sizes[-1])
+        out.append("")
+    out.append("### Calls over the minimum (computed)")
+    out.append("")
+    out += findings(summary)
+    errors = summary.errors()
+    if errors:
+        out.append("")
+        out.append("### Failures")
+        out.append("")
+        out += ["```", *errors, "```"]
+    out.append("")
+    out.append("### Provider process overhead per call (plugin over gRPC)")
+    out.append("")
+    out += probe_table(data.get("probe"))
+    out.append("")
+    out.append("### State size")
+    out.append("")
+    out += size_table(summary)
+    return "\n".join(out) + "\n"
+
+
+def console(data: Mapping[str, Any]) -> str:
+    return render(data)
+
+
+def write_results_md(path: Path, generated: str, template: str) -> None:
+    """Replace the generated part of ``path`` (or write ``template`` with it)."""
+    text = path.read_text() if path.exists() else template
+    if BEGIN not in text or END not in text:
+        text = template
+    head, rest = text.split(BEGIN, 1)
+    _, tail = rest.split(END, 1)
+    path.write_text(f"{head}{BEGIN}\n{generated}{END}{tail}")

@@ -1,0 +1,182 @@
+"""Benchmark entry point (``make bench``): calls and wall time per phase, N webhooks.
+
+For each size: the five phases with the real provider against the emulator, the same phases
+with the no-op provider, and a plain ``requests`` loop making the same calls; then the plugin
+probe over gRPC. Prints the tables, writes ``bench/results/latest.json`` and the generated part
+of ``bench/RESULTS.md``.
+
+Usage::
+
+    make bench                                   # N = 10 (3 times) and 100
+    make bench BENCH_ARGS="--quick"              # N = 10 once, short probe: a smoke run
+    .venv/bin/python bench/run.py --sizes 10,100,300 --repeat-small 2
+
+The engine (``pulumi``) must be on PATH, as ``make bench`` arranges.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import shutil
+import subprocess
+import sys
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+if str(REPO_ROOT) not in sys.path:
+    sys.path.insert(0, str(REPO_ROOT))
+
+from onence_emulator.harness import EmulatorProcess  # noqa: E402
+
+from bench import calls, engine_phases, grpc_probe, report  # noqa: E402
+from bench.requests_loop import DirectLoop  # noqa: E402
+
+RESULTS_MD = REPO_ROOT / "bench" / "RESULTS.md"
+LATEST_JSON = REPO_ROOT / "bench" / "results" / "latest.json"
+
+
+def _parse(argv: list[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--sizes", default="10,100", help="webhook counts, comma-separated")
+    parser.add_argument(
+        "--repeat-small", type=int, default=3, help="repeats of the smallest size (noise)"
+    )
+    parser.add_argument("--repeat", type=int, default=1, help="repeats of the other sizes")
+    parser.add_argument("--probe-calls", type=int, default=30, help="calls per kind in the probe")
+    parser.add_argument("--no-probe", action="store_true", help="skip the gRPC probe")
+    parser.add_argument(
+        "--variants", default="onence,noop", help="engine variants to run (onence, noop)"
+    )
+    parser.add_argument("--quick", action="store_true", help="N=10 once, 10 probe calls")
+    parser.add_argument("--no-write", action="store_true", help="print only; write no file")
+    parser.add_argument("--json", type=Path, default=LATEST_JSON, help="results file")
+    args = parser.parse_args(argv)
+    if args.quick:
+        args.sizes, args.repeat_small, args.repeat, args.probe_calls = "10", 1, 1, 10
+    return args
+
+
+def _machine() -> dict[str, Any]:
+    cpu = platform.processor() or "unknown CPU"
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+        mem_kib = next(
+            int(line.split()[1])
+            for line in Path("/proc/meminfo").read_text().splitlines()
+            if line.startswith("MemTotal:")
+        )
+    except (OSError, StopIteration):
+        mem_kib = 0
+    pulumi = shutil.which("pulumi")
+    version = "pulumi not on PATH"
+    if pulumi:
+        proc = subprocess.run(
+            [pulumi, "version"], capture_output=True, text=True, timeout=60, check=False
+        )
+        version = f"pulumi {proc.stdout.strip()}"
+    return {
+        "cores": os.cpu_count(),
+        "cpu": cpu,
+        "memory_gib": mem_kib / 1024 / 1024,
+        "python": platform.python_version(),
+        "pulumi": version,
+        "load_before": _load(),
+    }
+
+
+def _load() -> str:
+    return " ".join(f"{x:.2f}" for x in os.getloadavg())
+
+
+def _loop_run(
+    emulator: EmulatorProcess, n: int, kind: str, phase_counts: dict[str, dict[str, int]]
+) -> dict[str, Any]:
+    """The requests loop through all phases (``kind``: same calls as ours, or the minimum)."""
+    emulator.admin.reset()
+    loop = DirectLoop(emulator.base_url, engine_phases.USER, engine_phases.PASSWORD)
+    seconds: dict[str, float] = {}
+    try:
+        for phase in calls.PHASES:
+            counts = phase_counts.get(phase) if kind == "same" else None
+            seconds[phase] = loop.run(counts or calls.minimum(phase, n))
+    finally:
+        loop.close()
+    return {"kind": kind, "n": n, "seconds": seconds}
+
+
+def _log(message: str) -> None:
+    print(f"[bench {time.strftime('%H:%M:%S')}] {message}", file=sys.stderr, flush=True)
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parse(argv)
+    if shutil.which("pulumi") is None:
+        print("bench: `pulumi` is not on PATH; run `make bench`", file=sys.stderr)
+        return 2
+    sizes = sorted({int(s) for s in args.sizes.split(",") if s.strip()})
+    variants = [v for v in args.variants.split(",") if v]
+    started_wall = time.perf_counter()
+    data: dict[str, Any] = {
+        "started": datetime.now(UTC).isoformat(timespec="seconds"),
+        "command": "bench/run.py " + " ".join(sys.argv[1:] if argv is None else argv),
+        "machine": _machine(),
+        "repeats": {},
+        "runs": [],
+        "loops": [],
+        "probe": None,
+    }
+    users = {engine_phases.USER: engine_phases.PASSWORD}
+    with EmulatorProcess(users=users, time_scale=0.001) as emulator:
+        for n in sizes:
+            repeats = args.repeat_small if n == sizes[0] else args.repeat
+            data["repeats"][str(n)] = repeats
+            for attempt in range(1, repeats + 1):
+                ours_counts: dict[str, dict[str, int]] = {}
+                for variant in variants:
+                    _log(f"N={n} run {attempt}/{repeats}: {variant} provider, five phases")
+                    emulator.admin.reset()
+                    run = engine_phases.run_variant(variant, n, emulator.base_url, emulator.admin)
+                    data["runs"].append(run.to_json())
+                    if run.error:
+                        _log(f"  {variant} failed: {run.error.splitlines()[0]}")
+                    if variant == "onence":
+                        ours_counts = {p.phase: p.calls for p in run.phases}
+                _log(f"N={n} run {attempt}/{repeats}: requests loop")
+                data["loops"].append(_loop_run(emulator, n, "same", ours_counts))
+                data["loops"].append(_loop_run(emulator, n, "minimum", {}))
+        if not args.no_probe:
+            _log(f"plugin probe over gRPC ({args.probe_calls} calls per kind)")
+            emulator.admin.reset()
+            probe = grpc_probe.run_probe(
+                emulator.base_url, engine_phases.USER, engine_phases.PASSWORD, args.probe_calls
+            )
+            data["probe"] = probe.to_json()
+        emulator.admin.reset()
+    data["machine"]["load_after"] = _load()
+    data["duration_s"] = time.perf_counter() - started_wall
+    data["repeats"] = ", ".join(f"N={n}: {r}" for n, r in data["repeats"].items())
+    generated = report.render(data)
+    print(generated)
+    if not args.no_write:
+        args.json.parent.mkdir(parents=True, exist_ok=True)
+        args.json.write_text(json.dumps(data, indent=2) + "\n")
+        report.write_results_md(RESULTS_MD, generated, _template())
+        _log(f"wrote {args.json.relative_to(REPO_ROOT)} and bench/RESULTS.md")
+    return 1 if any(r.get("error") for r in data["runs"]) else 0
+
+
+def _template() -> str:
+    return f"# Benchmarks\n\n{report.BEGIN}\n{report.END}\n"
+
+
+if __name__ == "__main__":
+    sys.exit(main())
