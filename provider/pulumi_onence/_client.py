@@ -182,6 +182,8 @@ class OnenceClient:
         a ``Retry-After`` beyond it fails the call with ``RateLimitedError`` at once.
     backoff, backoff_cap:
         First and largest backoff delay in seconds (jittered down to half).
+    page_size:
+        Items per list page (1NCE-style lists allow at most 100).
     session:
         A ``requests.Session`` to use (a new one by default).
     sleep:
@@ -202,6 +204,7 @@ class OnenceClient:
         max_retry_wait: float = 60.0,
         backoff: float = 0.5,
         backoff_cap: float = 8.0,
+        page_size: int = _PAGE_SIZE,
         session: requests.Session | None = None,
         sleep: Callable[[float], None] = time.sleep,
     ) -> None:
@@ -211,6 +214,7 @@ class OnenceClient:
         self.max_retry_wait = max(0.0, max_retry_wait)
         self.backoff = backoff
         self.backoff_cap = backoff_cap
+        self.page_size = max(1, page_size)
         self.api_calls = 0
         self._sleep = sleep
         self._count_lock = threading.Lock()
@@ -242,7 +246,7 @@ class OnenceClient:
         page = 1
         while page <= _MAX_PAGES:
             body = self._call(
-                "GET", _CLOUDS, params={"page": page, "pageSize": _PAGE_SIZE}, idempotent=True
+                "GET", _CLOUDS, params={"page": page, "pageSize": self.page_size}, idempotent=True
             )
             items = body.get("items") or []
             new = 0

@@ -1,0 +1,241 @@
+"""Webhook inputs are validated here and only here; API views parse what 1NCE sends."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from pulumi_onence._errors import InvalidSpecError
+from pulumi_onence._models import (
+    EventType,
+    Integration,
+    RestartResult,
+    TestResult,
+    WebhookSpec,
+    is_masked,
+)
+
+SECRET = "very-secret-header-value"
+
+
+def valid(**changes: Any) -> dict[str, Any]:
+    """A passing set of inputs, with one thing changed."""
+    props: dict[str, Any] = {
+        "name": "fleet-telemetry",
+        "url": "https://ingest.example.com/1nce?iccid=:iccid:&imsi=:imsi:&ip=:ip:",
+        "headers": {"x-api-key": SECRET},
+        "eventTypes": ["TELEMETRY_DATA", "LIFECYCLE"],
+        "jsonPayloadEnabled": True,
+    }
+    props.update(changes)
+    return props
+
+
+def failures(**changes: Any) -> dict[str, str]:
+    return dict(WebhookSpec.failures(valid(**changes)))
+
+
+def test_valid_inputs_give_a_spec_and_the_create_body() -> None:
+    spec = WebhookSpec.from_inputs(valid())
+    assert spec.to_api() == {
+        "name": "fleet-telemetry",
+        "url": "https://ingest.example.com/1nce?iccid=:iccid:&imsi=:imsi:&ip=:ip:",
+        "headers": {"x-api-key": SECRET},
+        "eventTypes": [{"type": "TELEMETRY_DATA"}, {"type": "LIFECYCLE"}],
+        "jsonPayloadEnabled": True,
+    }
+
+
+def test_optional_inputs_default_to_no_headers_and_no_json() -> None:
+    spec = WebhookSpec.from_inputs(
+        {"name": "n", "url": "https://a.example.com", "eventTypes": ["ERROR"]}
+    )
+    assert spec.headers == {}
+    assert spec.json_payload_enabled is False
+
+
+@pytest.mark.parametrize("name", ["", " ", "x" * 129, "bad\nname"])
+def test_a_bad_name_is_reported_on_name(name: str) -> None:
+    assert set(failures(name=name)) == {"name"}
+
+
+@pytest.mark.parametrize("name", ["a", "x" * 128, "Fleet telemetry (prod) #1"])
+def test_names_of_1_to_128_characters_are_accepted(name: str) -> None:
+    assert failures(name=name) == {}
+
+
+@pytest.mark.parametrize(
+    ("url", "words"),
+    [
+        ("http://ingest.example.com/x", "https"),
+        ("ingest.example.com/x", "https"),
+        ("https://user:pw@ingest.example.com/x", "user:password@"),
+        ("https:///path-only", "host"),
+        ("https://ingest.example.com:99999/x", "port"),
+        ("https://bücher.example/x", "punycode"),
+        ("https://ingest.example.com/a b", "spaces"),
+    ],
+)
+def test_a_bad_url_is_reported_with_the_reason(url: str, words: str) -> None:
+    found = failures(url=url)
+    assert set(found) == {"url"}
+    assert words in found["url"]
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "https://xn--bcher-kva.example/x",
+        "https://ingest.example.com/:iccid:/data?ip=:ip:",
+        "HTTPS://ingest.example.com:8443/x",
+    ],
+)
+def test_https_urls_with_placeholders_and_punycode_are_accepted(url: str) -> None:
+    assert failures(url=url) == {}
+
+
+def test_header_values_must_be_strings() -> None:
+    found = failures(headers={"x-count": 3})
+    assert set(found) == {"headers"}
+    assert "x-count" in found["headers"]
+
+
+def test_header_names_must_be_valid_http_names() -> None:
+    assert set(failures(headers={"bad name": "v"})) == {"headers"}
+
+
+def test_a_header_value_with_a_line_break_is_refused_without_quoting_it() -> None:
+    found = failures(headers={"x-api-key": SECRET + "\r\nInjected: 1"})
+    assert set(found) == {"headers"}
+    assert SECRET not in found["headers"]
+
+
+@pytest.mark.parametrize("types", [[], ["TEST_MESSAGE"], ["telemetry_data"], "TELEMETRY_DATA"])
+def test_event_types_must_be_a_non_empty_set_of_the_five_subscribable_types(types: Any) -> None:
+    assert set(failures(eventTypes=types)) == {"eventTypes"}
+
+
+def test_duplicate_event_types_collapse_into_a_set_keeping_order() -> None:
+    spec = WebhookSpec.from_inputs(valid(eventTypes=["LIFECYCLE", "ERROR", "LIFECYCLE"]))
+    assert spec.event_type_values() == ["LIFECYCLE", "ERROR"]
+
+
+def test_event_type_members_and_their_names_are_the_same() -> None:
+    spec = WebhookSpec.from_inputs(valid(eventTypes=[EventType.GEOFENCE, "LOCATION"]))
+    assert spec.event_types == (EventType.GEOFENCE, EventType.LOCATION)
+
+
+def test_the_json_flag_must_be_a_boolean() -> None:
+    assert set(failures(jsonPayloadEnabled="yes")) == {"jsonPayloadEnabled"}
+
+
+def test_every_bad_property_is_reported_once() -> None:
+    found = WebhookSpec.failures(
+        {"name": "", "url": "http://x", "headers": {"a": 1, "b": 2}, "eventTypes": ["X", "Y"]}
+    )
+    assert [prop for prop, _ in found] == ["name", "url", "headers", "eventTypes"]
+
+
+def test_missing_required_inputs_are_named() -> None:
+    assert dict(WebhookSpec.failures({})) == {
+        "name": "is required",
+        "url": "is required",
+        "eventTypes": "is required",
+    }
+
+
+def test_ignored_properties_are_not_reported() -> None:
+    assert WebhookSpec.failures(valid(url="not-known-yet"), ignore={"url"}) == []
+
+
+def test_from_inputs_raises_one_error_listing_each_problem() -> None:
+    with pytest.raises(InvalidSpecError) as caught:
+        WebhookSpec.from_inputs(valid(url="http://x.example.com", eventTypes=[]))
+    assert [prop for prop, _ in caught.value.failures] == ["url", "eventTypes"]
+
+
+def test_a_spec_repr_does_not_show_header_values() -> None:
+    assert SECRET not in repr(WebhookSpec.from_inputs(valid()))
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    name=st.text(min_size=0, max_size=140),
+    value=st.one_of(st.text(max_size=40), st.integers(), st.none()),
+)
+def test_validation_messages_never_quote_a_header_value(name: str, value: Any) -> None:
+    secret = f"zz-{value}-zz"
+    found = WebhookSpec.failures(valid(name=name, headers={"x-key": secret if value else value}))
+    for _, reason in found:
+        assert secret not in reason
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    name=st.text(
+        alphabet=st.characters(blacklist_categories=("Cc", "Cs")), min_size=1, max_size=128
+    )
+)
+def test_any_printable_name_of_up_to_128_characters_is_accepted(name: str) -> None:
+    if name.strip():
+        assert "name" not in failures(name=name)
+
+
+# --- API views --------------------------------------------------------------------------
+
+GET_ONE = {
+    "id": "Jv2cS-pPcy0NdtQ64ycZJ",
+    "name": "webhook-name-1",
+    "type": "WEBHOOK",
+    "state": "ROLLOUT_DONE",
+    "url": "https://www.your-endpoint.com/messages1",
+    "headers": {"x-api-key": SECRET},
+    "eventTypes": [{"type": "TELEMETRY_DATA", "version": "1.0.0"}],
+    "jsonPayloadEnabled": False,
+    "createdTime": "2022-03-07T08:51:29.015Z",
+    "updatedTime": "2022-03-07T08:51:29.015Z",
+}
+
+
+def test_an_integration_keeps_event_type_names_and_drops_server_versions() -> None:
+    hook = Integration.model_validate(GET_ONE)
+    assert hook.event_types == ["TELEMETRY_DATA"]
+    assert hook.is_webhook
+    assert hook.created_time == "2022-03-07T08:51:29.015Z"
+
+
+def test_a_list_item_without_url_headers_or_flag_still_parses() -> None:
+    item = {k: v for k, v in GET_ONE.items() if k not in {"url", "headers", "jsonPayloadEnabled"}}
+    hook = Integration.model_validate(item)
+    assert hook.url is None
+    assert hook.headers is None
+    assert hook.json_payload_enabled is False
+
+
+def test_an_aws_integration_is_not_a_webhook() -> None:
+    assert not Integration.model_validate({**GET_ONE, "type": "AWS"}).is_webhook
+
+
+def test_an_integration_repr_does_not_show_header_values() -> None:
+    assert SECRET not in repr(Integration.model_validate(GET_ONE))
+
+
+def test_masked_headers_are_recognised() -> None:
+    assert is_masked({"x-api-key": "****"})
+    assert not is_masked({"x-api-key": SECRET})
+    assert not is_masked({})
+    assert not is_masked(None)
+
+
+def test_test_and_restart_answers_parse() -> None:
+    assert TestResult.model_validate({"testStatus": "SUCCESS", "message": "ok"}).status == "SUCCESS"
+    restart = RestartResult.model_validate(
+        {
+            "restartStatus": "FAILURE",
+            "message": "no",
+            "integration": {**GET_ONE, "state": "INTEGRATION_FAILED"},
+        }
+    )
+    assert (restart.status, restart.integration.state) == ("FAILURE", "INTEGRATION_FAILED")

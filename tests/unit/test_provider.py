@@ -1,0 +1,246 @@
+"""check and diff: what the engine sees before any API call (no network here)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from pulumi.runtime.rpc import UNKNOWN
+from pulumi_onence._provider import AUTO_NAME_KEY, WebhookProvider
+
+SECRET = "header-secret-value"
+
+
+def declared(**changes: Any) -> dict[str, Any]:
+    """New inputs as the engine sends them to check (secrets already plain)."""
+    props: dict[str, Any] = {
+        "__provider": "serialized-provider",
+        "name": "fleet-telemetry",
+        "url": "https://ingest.example.com/1nce",
+        "headers": {"x-api-key": SECRET},
+        "eventTypes": ["TELEMETRY_DATA", "LIFECYCLE"],
+        "jsonPayloadEnabled": True,
+    }
+    props.update(changes)
+    return {k: v for k, v in props.items() if v is not None}
+
+
+def applied(**changes: Any) -> dict[str, Any]:
+    """Old outputs as stored after a create."""
+    outs: dict[str, Any] = {
+        "name": "fleet-telemetry",
+        "url": "https://ingest.example.com/1nce",
+        "headers": {"x-api-key": SECRET},
+        "eventTypes": ["TELEMETRY_DATA", "LIFECYCLE"],
+        "jsonPayloadEnabled": True,
+        "restartIfFailed": False,
+        "state": "ROLLOUT_DONE",
+        "createdTime": "2026-01-01T00:00:00.000Z",
+        "updatedTime": "2026-01-01T00:00:00.000Z",
+        "__provider": "serialized-provider",
+    }
+    outs.update(changes)
+    return {k: v for k, v in outs.items() if v is not None}
+
+
+@pytest.fixture
+def provider() -> WebhookProvider:
+    return WebhookProvider(warn=lambda _: None)
+
+
+# --- check --------------------------------------------------------------------------------
+
+
+def test_check_accepts_valid_inputs_and_fills_defaults(provider: WebhookProvider) -> None:
+    result = provider.check({}, declared(jsonPayloadEnabled=None, headers=None))
+    assert result.failures == []
+    assert result.inputs == {
+        "name": "fleet-telemetry",
+        "url": "https://ingest.example.com/1nce",
+        "headers": {},
+        "eventTypes": ["TELEMETRY_DATA", "LIFECYCLE"],
+        "jsonPayloadEnabled": False,
+        "restartIfFailed": False,
+    }
+
+
+def test_check_reports_one_failure_per_bad_property(provider: WebhookProvider) -> None:
+    result = provider.check(
+        {},
+        declared(
+            url="http://plain.example.com",
+            eventTypes=[],
+            headers={"x-api-key": 5},
+            adoptId="",
+            restartIfFailed="yes",
+        ),
+    )
+    assert sorted(f.property for f in result.failures) == [
+        "adoptId",
+        "eventTypes",
+        "headers",
+        "restartIfFailed",
+        "url",
+    ]
+    assert all(SECRET not in f.reason for f in result.failures)
+
+
+def test_check_tolerates_values_unknown_during_preview(provider: WebhookProvider) -> None:
+    result = provider.check(
+        {},
+        declared(
+            url=UNKNOWN,
+            headers={"x-api-key": UNKNOWN},
+            eventTypes=["TELEMETRY_DATA", UNKNOWN],
+            jsonPayloadEnabled=UNKNOWN,
+        ),
+    )
+    assert result.failures == []
+    assert result.inputs["url"] == UNKNOWN
+
+
+def test_check_still_reports_known_bad_values_next_to_unknown_ones(
+    provider: WebhookProvider,
+) -> None:
+    result = provider.check({}, declared(url=UNKNOWN, name=""))
+    assert [f.property for f in result.failures] == ["name"]
+
+
+def test_check_names_a_new_webhook_from_the_resource_name(provider: WebhookProvider) -> None:
+    result = provider.check({}, declared(name=None, **{AUTO_NAME_KEY: "telemetry-abc1234"}))
+    assert result.failures == []
+    assert result.inputs["name"] == "telemetry-abc1234"
+    assert AUTO_NAME_KEY not in result.inputs
+
+
+def test_check_keeps_the_name_chosen_earlier(provider: WebhookProvider) -> None:
+    olds = {"name": "telemetry-first01", "url": "https://ingest.example.com/1nce"}
+    result = provider.check(olds, declared(name=None, **{AUTO_NAME_KEY: "telemetry-other99"}))
+    assert result.inputs["name"] == "telemetry-first01"
+
+
+def test_check_prefers_an_explicit_name(provider: WebhookProvider) -> None:
+    olds = {"name": "telemetry-first01"}
+    result = provider.check(olds, declared(name="explicit", **{AUTO_NAME_KEY: "telemetry-x"}))
+    assert result.inputs["name"] == "explicit"
+
+
+def test_check_leaves_an_adopted_webhook_unnamed(provider: WebhookProvider) -> None:
+    result = provider.check({}, declared(name=None, adoptId="Jv2cS-pPcy0NdtQ64ycZJ"))
+    assert result.failures == []
+    assert "name" not in result.inputs
+
+
+def test_check_collapses_duplicate_event_types(provider: WebhookProvider) -> None:
+    result = provider.check({}, declared(eventTypes=["ERROR", "LIFECYCLE", "ERROR"]))
+    assert result.inputs["eventTypes"] == ["ERROR", "LIFECYCLE"]
+
+
+def test_check_plans_a_restart_when_refresh_saw_a_failed_webhook(
+    provider: WebhookProvider,
+) -> None:
+    olds = {"name": "fleet-telemetry", "state": "INTEGRATION_FAILED", "restartIfFailed": True}
+    planned = provider.check(olds, declared(restartIfFailed=True))
+    assert planned.inputs["state"] == "INTEGRATION_ACTIVE"
+    not_asked = provider.check(olds, declared(restartIfFailed=False))
+    assert "state" not in not_asked.inputs
+
+
+# --- diff ---------------------------------------------------------------------------------
+
+
+def test_diff_answers_no_change_explicitly(provider: WebhookProvider) -> None:
+    result = provider.diff("id1", applied(), provider.check({}, declared()).inputs)
+    assert result.changes is False
+    assert result.replaces == []
+
+
+def test_diff_compares_event_types_as_a_set(provider: WebhookProvider) -> None:
+    news = declared(eventTypes=["LIFECYCLE", "TELEMETRY_DATA", "LIFECYCLE"])
+    assert provider.diff("id1", applied(), news).changes is False
+
+
+def test_diff_sees_an_added_event_type(provider: WebhookProvider) -> None:
+    news = declared(eventTypes=["LIFECYCLE", "TELEMETRY_DATA", "ERROR"])
+    result = provider.diff("id1", applied(), news)
+    assert (result.changes, result.replaces) == (True, [])
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        {"url": "https://other.example.com/1nce"},
+        {"headers": {"x-api-key": "rotated-value"}},
+        {"headers": {}},
+        {"jsonPayloadEnabled": False},
+    ],
+)
+def test_diff_updates_in_place(provider: WebhookProvider, change: dict[str, Any]) -> None:
+    result = provider.diff("id1", applied(), declared(**change))
+    assert result.changes is True
+    assert result.replaces == []
+
+
+def test_diff_compares_headers_with_the_last_applied_value_not_an_echo(
+    provider: WebhookProvider,
+) -> None:
+    # The outputs hold what was applied; a masked echo never gets there, so no perpetual diff.
+    assert provider.diff("id1", applied(), declared()).changes is False
+
+
+def test_diff_updates_headers_of_an_adopted_webhook_whose_headers_are_unknown(
+    provider: WebhookProvider,
+) -> None:
+    olds = applied()
+    del olds["headers"]
+    assert provider.diff("id1", olds, declared()).changes is True
+
+
+def test_diff_treats_a_missing_json_flag_as_false(provider: WebhookProvider) -> None:
+    olds = applied()
+    del olds["jsonPayloadEnabled"]
+    assert provider.diff("id1", olds, declared(jsonPayloadEnabled=False)).changes is False
+
+
+def test_a_new_name_replaces_deleting_first_when_the_url_stays(provider: WebhookProvider) -> None:
+    result = provider.diff("id1", applied(), declared(name="renamed"))
+    assert result.changes is True
+    assert result.replaces == ["name"]
+    assert result.delete_before_replace is True
+
+
+def test_a_new_name_with_a_new_url_creates_before_deleting(provider: WebhookProvider) -> None:
+    result = provider.diff(
+        "id1", applied(), declared(name="renamed", url="https://new.example.com")
+    )
+    assert result.replaces == ["name"]
+    assert result.delete_before_replace is False
+
+
+def test_diff_reports_unknown_values_as_changes(provider: WebhookProvider) -> None:
+    assert provider.diff("id1", applied(), declared(url=UNKNOWN)).changes is True
+    renamed = provider.diff("id1", applied(), declared(name=UNKNOWN))
+    assert renamed.replaces == ["name"]
+    assert renamed.delete_before_replace is True
+
+
+def test_diff_plans_a_restart_of_a_failed_webhook_only_when_asked(
+    provider: WebhookProvider,
+) -> None:
+    failed = applied(state="INTEGRATION_FAILED")
+    assert provider.diff("id1", failed, declared(restartIfFailed=True)).changes is True
+    assert provider.diff("id1", failed, declared(restartIfFailed=False)).changes is False
+    healthy = applied(state="INTEGRATION_ACTIVE")
+    assert provider.diff("id1", healthy, declared(restartIfFailed=True)).changes is False
+
+
+def test_an_adopted_webhook_is_not_replaced_afterwards(provider: WebhookProvider) -> None:
+    olds = applied(adoptId="id1")
+    news = declared(name=None, adoptId="id1")
+    result = provider.diff("id1", olds, news)
+    assert (result.changes, result.replaces) == (False, [])
+
+
+def test_pointing_adopt_id_at_another_integration_replaces(provider: WebhookProvider) -> None:
+    result = provider.diff("id1", applied(adoptId="id1"), declared(adoptId="id2"))
+    assert result.replaces == ["adoptId"]

@@ -1,0 +1,364 @@
+"""create, read, update, delete and adoption against the emulator: what 1NCE ends up with,
+and how many API calls each engine step costs."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from onence_emulator.harness import EmulatorProcess
+from onence_emulator.receiver import HttpsReceiver
+from pulumi_onence._client import OnenceClient, clear_token_cache
+from pulumi_onence._config import Settings
+from pulumi_onence._errors import ForbiddenError, OnenceError
+from pulumi_onence._models import WebhookSpec
+from pulumi_onence._provider import WebhookProvider
+
+SECRET = "provider-header-secret-9d2e"
+WEBHOOKS_PATH = "/management-api/v1/integrate/clouds/webhooks"
+
+
+class Recorder(OnenceClient):
+    """The real client, remembering which fields each update sent."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.updates: list[dict[str, Any]] = []
+
+    def update_webhook(self, integration_id: str, **fields: Any) -> Any:
+        self.updates.append({k: v for k, v in fields.items() if v is not None})
+        return super().update_webhook(integration_id, **fields)
+
+
+@pytest.fixture(autouse=True)
+def _fresh_tokens() -> Iterator[None]:
+    clear_token_cache()
+    yield
+    clear_token_cache()
+
+
+@pytest.fixture
+def client(emulator: EmulatorProcess) -> Recorder:
+    return Recorder(Settings(emulator.base_url, "user", "pass"), sleep=lambda _: None)
+
+
+@pytest.fixture
+def warnings() -> list[str]:
+    return []
+
+
+@pytest.fixture
+def provider(client: Recorder, warnings: list[str]) -> WebhookProvider:
+    return WebhookProvider(client, warn=warnings.append)
+
+
+def inputs(provider: WebhookProvider, **changes: Any) -> dict[str, Any]:
+    props: dict[str, Any] = {
+        "name": "fleet-telemetry",
+        "url": f"https://ingest.example.com/{uuid.uuid4().hex}",
+        "headers": {"x-api-key": SECRET},
+        "eventTypes": ["TELEMETRY_DATA", "LIFECYCLE"],
+        "jsonPayloadEnabled": True,
+    }
+    props.update(changes)
+    result = provider.check({}, {k: v for k, v in props.items() if v is not None})
+    assert result.failures == []
+    return result.inputs
+
+
+def api_calls(emulator: EmulatorProcess) -> list[tuple[str, str]]:
+    """Method and path of every API call since the last clear, token requests left out."""
+    return [
+        (c["method"], c["path"].removeprefix("/management-api"))
+        for c in emulator.admin.calls()
+        if not c["path"].endswith("/oauth/token")
+    ]
+
+
+def test_create_posts_once_and_returns_every_output(
+    provider: WebhookProvider, client: Recorder, emulator: EmulatorProcess
+) -> None:
+    props = inputs(provider)
+    created = provider.create(props)
+    assert api_calls(emulator) == [("POST", "/v1/integrate/clouds/webhooks")]
+    live = client.get_integration(created.id)
+    assert created.outs == {
+        "name": "fleet-telemetry",
+        "url": props["url"],
+        "headers": {"x-api-key": SECRET},
+        "eventTypes": ["TELEMETRY_DATA", "LIFECYCLE"],
+        "jsonPayloadEnabled": True,
+        "restartIfFailed": False,
+        "state": "ROLLOUT_DONE",
+        "createdTime": live.created_time,
+        "updatedTime": live.updated_time,
+        "lastSuccessfulMessageDelivery": None,
+    }
+    assert live.url == props["url"]
+    assert live.headers == {"x-api-key": SECRET}
+
+
+def test_update_patches_only_what_changed_and_returns_all_outputs(
+    provider: WebhookProvider, client: Recorder, emulator: EmulatorProcess
+) -> None:
+    props = inputs(provider)
+    created = provider.create(props)
+    news = {**props, "eventTypes": ["ERROR"], "headers": {"x-api-key": "rotated"}}
+    emulator.admin.clear_calls()
+    updated = provider.update(created.id, created.outs, news)
+    assert api_calls(emulator) == [("PATCH", f"/v1/integrate/clouds/webhooks/{created.id}")]
+    assert client.updates == [{"headers": {"x-api-key": "rotated"}, "event_types": ["ERROR"]}]
+    outs = updated.outs or {}
+    assert outs["eventTypes"] == ["ERROR"]
+    assert outs["headers"] == {"x-api-key": "rotated"}
+    assert outs["url"] == props["url"]
+    assert outs["createdTime"] == created.outs["createdTime"]
+    assert set(outs) == set(created.outs)
+    live = client.get_integration(created.id)
+    assert (live.event_types, live.headers) == (["ERROR"], {"x-api-key": "rotated"})
+
+
+def test_a_masked_echo_neither_reaches_state_nor_causes_a_diff(
+    provider: WebhookProvider, emulator: EmulatorProcess
+) -> None:
+    emulator.admin.add_fault("mask_headers")
+    props = inputs(provider)
+    created = provider.create(props)
+    assert created.outs["headers"] == {"x-api-key": SECRET}
+    updated = provider.update(created.id, created.outs, {**props, "jsonPayloadEnabled": False})
+    assert (updated.outs or {})["headers"] == {"x-api-key": SECRET}
+    assert (
+        provider.diff(
+            created.id, updated.outs or {}, {**props, "jsonPayloadEnabled": False}
+        ).changes
+        is False
+    )
+
+
+def test_read_reports_drift_and_keeps_headers_from_state(
+    provider: WebhookProvider, client: Recorder, emulator: EmulatorProcess
+) -> None:
+    props = inputs(provider)
+    created = provider.create(props)
+    moved = f"https://moved.example.com/{uuid.uuid4().hex}"
+    client.update_webhook(
+        created.id, url=moved, event_types=["GEOFENCE"], headers={"x-api-key": "changed-elsewhere"}
+    )
+    emulator.admin.add_fault("mask_headers")
+    emulator.admin.clear_calls()
+    result = provider.read(created.id, {**created.outs, "__provider": "p"})
+    assert result.id == created.id
+    outs = result.outs or {}
+    assert outs["url"] == moved
+    assert outs["eventTypes"] == ["GEOFENCE"]
+    assert outs["headers"] == {"x-api-key": SECRET}
+    assert result.inputs == {
+        "name": "fleet-telemetry",
+        "url": moved,
+        "headers": {"x-api-key": SECRET},
+        "eventTypes": ["GEOFENCE"],
+        "jsonPayloadEnabled": True,
+        "restartIfFailed": False,
+    }
+    assert api_calls(emulator) == [
+        ("GET", "/v1/integrate/clouds"),
+        ("GET", f"/v1/integrate/clouds/{created.id}"),
+    ]
+    # The program still declares the old values: the next up shows an update.
+    assert provider.diff(created.id, outs, props).changes is True
+
+
+def test_read_of_an_unchanged_webhook_needs_no_update(provider: WebhookProvider) -> None:
+    props = inputs(provider, eventTypes=["LIFECYCLE", "TELEMETRY_DATA"])
+    created = provider.create(props)
+    result = provider.read(created.id, created.outs)
+    assert result.outs == created.outs
+    assert provider.diff(created.id, result.outs or {}, props).changes is False
+
+
+def test_read_of_a_vanished_webhook_drops_it_with_a_warning(
+    provider: WebhookProvider, client: Recorder, warnings: list[str]
+) -> None:
+    created = provider.create(inputs(provider))
+    client.delete_integration(created.id)
+    result = provider.read(created.id, created.outs)
+    assert (result.id, result.outs) == ("", {})
+    assert len(warnings) == 1
+    assert created.id in warnings[0]
+    assert "fleet-telemetry" in warnings[0]
+
+
+def test_read_on_403_fails_and_keeps_the_webhook(
+    provider: WebhookProvider, emulator: EmulatorProcess, warnings: list[str]
+) -> None:
+    created = provider.create(inputs(provider))
+    emulator.admin.add_fault("forbidden", method="GET")
+    with pytest.raises(ForbiddenError):
+        provider.read(created.id, created.outs)
+    assert warnings == []
+
+
+def test_read_leaves_aws_integrations_alone(
+    provider: WebhookProvider, emulator: EmulatorProcess
+) -> None:
+    emulator.admin.seed_aws("aws-integration")
+    created = provider.create(inputs(provider))
+    emulator.admin.clear_calls()
+    assert provider.read(created.id, created.outs).id == created.id
+    assert all(method == "GET" for method, _ in api_calls(emulator))
+
+
+def test_delete_is_one_delete_and_a_gone_webhook_counts_as_deleted(
+    provider: WebhookProvider, client: Recorder, emulator: EmulatorProcess
+) -> None:
+    created = provider.create(inputs(provider))
+    emulator.admin.clear_calls()
+    provider.delete(created.id, created.outs)
+    assert api_calls(emulator) == [("DELETE", f"/v1/integrate/clouds/{created.id}")]
+    assert client.list_webhooks() == []
+    provider.delete(created.id, created.outs)
+
+
+def test_an_ambiguous_create_through_the_provider_leaves_one_webhook(
+    provider: WebhookProvider, client: Recorder, emulator: EmulatorProcess
+) -> None:
+    emulator.admin.add_fault("error_after", method="POST", path="/webhooks$", times=1)
+    created = provider.create(inputs(provider))
+    assert [h.id for h in client.list_webhooks()] == [created.id]
+
+
+# --- adoption ---------------------------------------------------------------------------------
+
+
+def test_adopting_makes_no_write_and_no_later_change(
+    provider: WebhookProvider, client: Recorder, emulator: EmulatorProcess
+) -> None:
+    existing = client.create_webhook(
+        WebhookSpec.from_inputs(
+            {
+                "name": "made-by-hand",
+                "url": f"https://ingest.example.com/{uuid.uuid4().hex}",
+                "headers": {"x-api-key": SECRET},
+                "eventTypes": ["LIFECYCLE"],
+            }
+        )
+    )
+    live = client.get_integration(existing.id)
+    props = inputs(
+        provider,
+        name=None,
+        adoptId=existing.id,
+        url=live.url,
+        eventTypes=["LIFECYCLE"],
+        jsonPayloadEnabled=False,
+    )
+    emulator.admin.clear_calls()
+    adopted = provider.create(props)
+    assert adopted.id == existing.id
+    assert all(method == "GET" for method, _ in api_calls(emulator))
+    assert adopted.outs["name"] == "made-by-hand"
+    result = provider.diff(adopted.id, adopted.outs, provider.check({}, props).inputs)
+    assert (result.changes, result.replaces) == (False, [])
+
+
+def test_adopting_with_different_declared_values_plans_an_update_not_a_replace(
+    provider: WebhookProvider, client: Recorder
+) -> None:
+    existing = client.create_webhook(
+        WebhookSpec.from_inputs(
+            {
+                "name": "made-by-hand",
+                "url": f"https://ingest.example.com/{uuid.uuid4().hex}",
+                "eventTypes": ["LIFECYCLE"],
+            }
+        )
+    )
+    props = inputs(provider, name="made-by-hand", adoptId=existing.id)
+    adopted = provider.create(props)
+    assert adopted.outs["eventTypes"] == ["LIFECYCLE"]
+    result = provider.diff(adopted.id, adopted.outs, props)
+    assert (result.changes, result.replaces) == (True, [])
+    provider.update(adopted.id, adopted.outs, props)
+    assert sorted(client.get_integration(existing.id).event_types) == [
+        "LIFECYCLE",
+        "TELEMETRY_DATA",
+    ]
+
+
+def test_adopting_under_another_name_is_refused(
+    provider: WebhookProvider, client: Recorder
+) -> None:
+    existing = client.create_webhook(
+        WebhookSpec.from_inputs(
+            {"name": "made-by-hand", "url": "https://ingest.example.com/x", "eventTypes": ["ERROR"]}
+        )
+    )
+    with pytest.raises(OnenceError, match="made-by-hand"):
+        provider.create(inputs(provider, name="other", adoptId=existing.id))
+
+
+def test_adopting_an_unknown_id_is_refused(provider: WebhookProvider) -> None:
+    with pytest.raises(OnenceError, match="no integration"):
+        provider.create(inputs(provider, adoptId="no-such-id"))
+
+
+# --- restart_if_failed ------------------------------------------------------------------------
+
+
+def fail_webhook(emulator: EmulatorProcess, receiver: HttpsReceiver) -> None:
+    receiver.status = 500
+    emulator.admin.inject_event("TELEMETRY_DATA", payload={"t": 1})
+    assert emulator.admin.drain(timeout=30)
+
+
+def test_refresh_then_up_restarts_a_failed_webhook_when_asked(
+    emulator_with_receiver: EmulatorProcess, receiver: HttpsReceiver, provider: WebhookProvider
+) -> None:
+    emulator = emulator_with_receiver
+    props = inputs(provider, url=receiver.url + "/hook", restartIfFailed=True)
+    created = provider.create(props)
+    fail_webhook(emulator, receiver)
+
+    refreshed = provider.read(created.id, created.outs)
+    assert (refreshed.outs or {})["state"] == "INTEGRATION_FAILED"
+    planned = provider.check(refreshed.inputs or {}, props)
+    assert planned.inputs["state"] == "INTEGRATION_ACTIVE"
+    assert provider.diff(created.id, refreshed.outs or {}, planned.inputs).changes is True
+
+    receiver.status = 200
+    emulator.admin.clear_calls()
+    updated = provider.update(created.id, refreshed.outs or {}, planned.inputs)
+    assert api_calls(emulator) == [("POST", f"/v1/integrate/clouds/webhooks/{created.id}/restart")]
+    assert (updated.outs or {})["state"] == "INTEGRATION_ACTIVE"
+
+
+def test_a_failed_webhook_stays_failed_without_the_option(
+    emulator_with_receiver: EmulatorProcess, receiver: HttpsReceiver, provider: WebhookProvider
+) -> None:
+    props = inputs(provider, url=receiver.url + "/hook")
+    created = provider.create(props)
+    fail_webhook(emulator_with_receiver, receiver)
+    refreshed = provider.read(created.id, created.outs)
+    planned = provider.check(refreshed.inputs or {}, props)
+    assert "state" not in planned.inputs
+    assert provider.diff(created.id, refreshed.outs or {}, planned.inputs).changes is False
+
+
+def test_a_restart_that_fails_again_warns_and_reports_the_state(
+    emulator_with_receiver: EmulatorProcess,
+    receiver: HttpsReceiver,
+    provider: WebhookProvider,
+    warnings: list[str],
+) -> None:
+    props = inputs(provider, url=receiver.url + "/hook", restartIfFailed=True)
+    created = provider.create(props)
+    fail_webhook(emulator_with_receiver, receiver)
+    refreshed = provider.read(created.id, created.outs)
+    news = {**provider.check(refreshed.inputs or {}, props).inputs, "jsonPayloadEnabled": False}
+    updated = provider.update(created.id, refreshed.outs or {}, news)
+    assert (updated.outs or {})["state"] == "INTEGRATION_FAILED"
+    assert (updated.outs or {})["jsonPayloadEnabled"] is False
+    assert len(warnings) == 1
+    assert "INTEGRATION_FAILED" in warnings[0]
