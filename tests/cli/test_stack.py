@@ -34,7 +34,7 @@ def webhook_resource(name: str, id_: str, **outputs: object) -> dict[str, object
     }
 
 
-def export_doc(*resources: dict[str, object]) -> dict[str, object]:
+def export_doc(*resources: Mapping[str, object]) -> dict[str, object]:
     stack = {
         "urn": "urn:pulumi:dev::proj::pulumi:pulumi:Stack::proj-dev",
         "type": "pulumi:pulumi:Stack",

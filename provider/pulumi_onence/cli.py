@@ -1,0 +1,509 @@
+"""``onence test | restart | status``: check and heal the 1NCE webhooks of one Pulumi stack.
+
+Users think in stacks, 1NCE offers test and restart per webhook: these commands find a stack's
+webhooks through the Pulumi CLI (see :mod:`pulumi_onence._stack`), take the credentials from the
+stack's ``onence:*`` config or the ``ONENCE_*`` environment, and act on every webhook at once.
+
+Example::
+
+    $ onence status --stack prod
+    NAME             ID                     STATE               LAST DELIVERY
+    fleet-telemetry  Jv2cS-pPcy0NdtQ64ycZJ  INTEGRATION_FAILED  2026-11-30T10:02:11.391Z
+    1 webhook: 1 not healthy
+    $ echo $?
+    1
+
+Results go to stdout (a table, or only JSON with ``--json``); problems go to stderr as one line,
+``onence: error: ...``. Exit codes are :class:`ExitStatus`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from collections.abc import Callable, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import Enum, IntEnum
+from pathlib import Path
+from typing import Any, NoReturn, Protocol, TextIO
+
+from ._client import OnenceClient
+from ._config import Settings, load_settings
+from ._errors import (
+    ApiError,
+    AuthenticationError,
+    ConfigurationError,
+    ForbiddenError,
+    NotFoundError,
+    OnenceError,
+    TransportError,
+)
+from ._models import Integration, RestartResult, TestResult
+from ._stack import PulumiCli, StackReader, StackWebhook
+
+__all__ = ["ExitStatus", "Outcome", "Runtime", "main", "program"]
+
+PROG = "onence"
+
+FAILED_STATE = "INTEGRATION_FAILED"
+HEALTHY_STATES = frozenset({"INTEGRATION_ACTIVE", "ROLLOUT_DONE"})
+"""Live states that need no attention: delivering, or deployed and waiting for its first message."""
+
+MISSING = "MISSING"
+ERROR = "ERROR"
+SKIPPED = "SKIPPED"
+SUCCESS = "SUCCESS"
+
+_WORKERS = 4
+"""Webhooks tested or restarted at once: each call waits for 1NCE to deliver a test message."""
+
+
+class ExitStatus(IntEnum):
+    """The process exit codes of ``onence``."""
+
+    SUCCESS = 0
+    """Every webhook is well."""
+    FAILED = 1
+    """A webhook failed, is missing in 1NCE or is not healthy; also an unexpected internal error."""
+    ERROR = 2
+    """Usage or configuration: bad arguments, no stack, no credentials, API unreachable."""
+    INTERRUPTED = 130
+    """Stopped with Ctrl-C."""
+
+
+class WebhookApi(Protocol):
+    """The part of :class:`OnenceClient` the commands use."""
+
+    def list_webhooks(self, /) -> list[Integration]: ...
+
+    def test_webhook(self, integration_id: str, /) -> TestResult: ...
+
+    def restart_webhook(self, integration_id: str, /) -> RestartResult: ...
+
+
+def _open_stack(stack: str | None, cwd: Path | None, environ: Mapping[str, str]) -> StackReader:
+    return PulumiCli(stack, cwd, environ=environ)
+
+
+@dataclass
+class Runtime:
+    """The edges of the program, injectable for tests: streams, environment, stack, API."""
+
+    stdout: TextIO = field(default_factory=lambda: sys.stdout)
+    stderr: TextIO = field(default_factory=lambda: sys.stderr)
+    environ: Mapping[str, str] = field(default_factory=lambda: os.environ)
+    open_stack: Callable[[str | None, Path | None, Mapping[str, str]], StackReader] = _open_stack
+    """Builds the stack reader for ``--stack``/``--cwd``."""
+    make_api: Callable[[Settings], WebhookApi] = OnenceClient
+    """Builds the 1NCE client from the resolved settings."""
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What happened to one webhook; one table row, one JSON object."""
+
+    webhook: StackWebhook
+    result: str
+    """test/restart: ``SUCCESS``, ``FAILURE``, ``SKIPPED``; status: the live state; or
+    ``MISSING`` (in the stack, not in 1NCE) or ``ERROR`` (1NCE refused the call)."""
+    ok: bool
+    """Whether this webhook needs no attention."""
+    message: str = ""
+    state: str | None = None
+    """The live state after the command (``None`` when unknown)."""
+    last_delivery: str | None = None
+    """1NCE's ``lastSuccessfulMessageDelivery``."""
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "resource": self.webhook.resource,
+            "name": self.webhook.name,
+            "id": self.webhook.id,
+            "result": self.result,
+            "ok": self.ok,
+            "state": self.state,
+            "message": self.message,
+            "lastSuccessfulMessageDelivery": self.last_delivery,
+        }
+
+
+class UsageError(Exception):
+    """Bad arguments: reported as one line, exit 2."""
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse that reports a usage error as one line, and prints help to a given stream."""
+
+    def __init__(self, *args: Any, out: TextIO | None = None, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._out = out
+
+    def error(self, message: str) -> NoReturn:
+        raise UsageError(f"{message} (see '{PROG} --help')")
+
+    def _print_message(self, message: str, file: Any = None) -> None:
+        if message:
+            (self._out or file or sys.stdout).write(message)
+
+
+def build_parser(out: TextIO | None = None) -> argparse.ArgumentParser:
+    """The ``onence`` argument parser: one subcommand per action, shared stack options."""
+    common = _Parser(add_help=False)
+    common.add_argument(
+        "names",
+        nargs="*",
+        metavar="NAME",
+        help="only these webhooks (Pulumi resource name, 1NCE name or id); default: all",
+    )
+    common.add_argument("--stack", "-s", help="the stack (default: the selected stack)")
+    common.add_argument("--cwd", "-C", type=Path, help="the Pulumi project directory")
+    common.add_argument("--json", action="store_true", help="print JSON instead of a table")
+    common.add_argument(
+        "--traceback", action="store_true", help="show the Python traceback on errors"
+    )
+
+    parser = _Parser(
+        out=out,
+        prog=PROG,
+        description="Test, restart and inspect the 1NCE webhooks of a Pulumi stack. "
+        "Credentials come from the stack config (onence:apiUrl, onence:username, "
+        "onence:password) or ONENCE_API_URL, ONENCE_USERNAME, ONENCE_PASSWORD.",
+        epilog="Exit status: 0 all well, 1 a webhook failed or needs attention, "
+        "2 usage or configuration error.",
+    )
+    sub = parser.add_subparsers(
+        dest="command", required=True, metavar="COMMAND", parser_class=_Parser
+    )
+    sub.add_parser(
+        "test",
+        parents=[common],
+        out=out,
+        help="send 1NCE's test message to each webhook and print the result",
+        description="Send 1NCE's test message to each webhook; exit 1 if any test fails.",
+    )
+    restart = sub.add_parser(
+        "restart",
+        parents=[common],
+        out=out,
+        help="restart the webhooks that are INTEGRATION_FAILED",
+        description="Restart webhooks whose live state is INTEGRATION_FAILED "
+        "(every selected one with --all); exit 1 if any stays unhealthy.",
+    )
+    restart.add_argument("--all", action="store_true", help="restart every selected webhook")
+    sub.add_parser(
+        "status",
+        parents=[common],
+        out=out,
+        help="print live state and last successful delivery of each webhook",
+        description="Print each webhook's live state; exit 1 if any is missing in 1NCE "
+        "or not healthy (healthy: INTEGRATION_ACTIVE, ROLLOUT_DONE).",
+    )
+    return parser
+
+
+def main(argv: Sequence[str] | None = None, runtime: Runtime | None = None) -> int:
+    """Console-script entry: run :func:`program`, turn known failures into one line and a code."""
+    runtime = runtime or Runtime()
+    args_list = list(sys.argv[1:] if argv is None else argv)
+    traceback = "--traceback" in args_list
+    try:
+        return int(program(args_list, runtime))
+    except UsageError as exc:
+        _error(runtime, str(exc))
+        return ExitStatus.ERROR
+    except SystemExit as exc:  # argparse after --help
+        return int(exc.code or 0) if not isinstance(exc.code, str) else ExitStatus.ERROR
+    except KeyboardInterrupt:
+        if traceback:
+            raise
+        _error(runtime, "interrupted")
+        return ExitStatus.INTERRUPTED
+    except OnenceError as exc:
+        if traceback:
+            raise
+        _error(runtime, _describe(exc))
+        return _exit_for(exc)
+    except Exception:
+        if traceback:
+            raise
+        # The message of an unknown error may hold anything: it is not printed.
+        _error(runtime, "unexpected failure (run again with --traceback for details)")
+        return ExitStatus.FAILED
+
+
+def program(argv: Sequence[str], runtime: Runtime) -> ExitStatus:
+    """Parse ``argv``, run the command, print its outcome; errors propagate to :func:`main`."""
+    args = build_parser(runtime.stdout).parse_args(list(argv))
+    reader = runtime.open_stack(args.stack, args.cwd, runtime.environ)
+    webhooks = _select(reader.webhooks(), args.names)
+    if not webhooks:
+        where = f"stack {args.stack!r}" if args.stack else "the stack"
+        runtime.stderr.write(f"{PROG}: no onence webhooks in {where}\n")
+        outcomes: list[Outcome] = []
+    else:
+        settings = load_settings(reader.config(), runtime.environ)
+        api = runtime.make_api(settings)
+        try:
+            if args.command == "test":
+                outcomes = run_test(api, webhooks)
+            elif args.command == "restart":
+                outcomes = run_restart(api, webhooks, restart_all=args.all)
+            else:
+                outcomes = run_status(api, webhooks)
+        except TransportError as exc:
+            raise ConfigurationError(
+                f"cannot reach the 1NCE API at {settings.api_url} ({_one_line(str(exc))}); "
+                "check onence:apiUrl or ONENCE_API_URL"
+            ) from exc
+        finally:
+            close = getattr(api, "close", None)
+            if callable(close):
+                close()
+    if args.json:
+        _print_json(runtime.stdout, args.command, args.stack, outcomes)
+    elif outcomes:
+        _print_table(runtime.stdout, args.command, outcomes)
+    return ExitStatus.SUCCESS if all(o.ok for o in outcomes) else ExitStatus.FAILED
+
+
+def run_status(api: WebhookApi, webhooks: Sequence[StackWebhook]) -> list[Outcome]:
+    """Live state and last delivery of each webhook, from one list call."""
+    live = {i.id: i for i in api.list_webhooks()}
+    outcomes = []
+    for hook in webhooks:
+        integration = live.get(hook.id)
+        if integration is None:
+            outcomes.append(_missing(hook))
+            continue
+        state = _text(integration.state)
+        outcomes.append(
+            Outcome(
+                hook,
+                result=state,
+                ok=state in HEALTHY_STATES,
+                state=state,
+                last_delivery=_when(integration.last_successful_message_delivery),
+            )
+        )
+    return outcomes
+
+
+def run_test(api: WebhookApi, webhooks: Sequence[StackWebhook]) -> list[Outcome]:
+    """Send 1NCE's test message to each webhook that exists; a test never changes state."""
+    live = {i.id: i for i in api.list_webhooks()}
+
+    def one(hook: StackWebhook) -> Outcome:
+        integration = live.get(hook.id)
+        if integration is None:
+            return _missing(hook)
+        state = _text(integration.state)
+        last = _when(integration.last_successful_message_delivery)
+        try:
+            result = api.test_webhook(hook.id)
+        except NotFoundError:
+            return _missing(hook)
+        except ApiError as exc:
+            _reraise_if_fatal(exc)
+            return Outcome(hook, ERROR, ok=False, message=_describe(exc), state=state)
+        status = _text(result.status)
+        return Outcome(
+            hook,
+            result=status,
+            ok=status == SUCCESS,
+            message=_one_line(result.message),
+            state=state,
+            last_delivery=last,
+        )
+
+    return _each(one, webhooks)
+
+
+def run_restart(
+    api: WebhookApi, webhooks: Sequence[StackWebhook], *, restart_all: bool = False
+) -> list[Outcome]:
+    """Restart each webhook live in INTEGRATION_FAILED (every one with ``restart_all``)."""
+    live = {i.id: i for i in api.list_webhooks()}
+
+    def one(hook: StackWebhook) -> Outcome:
+        integration = live.get(hook.id)
+        if integration is None:
+            return _missing(hook)
+        state = _text(integration.state)
+        last = _when(integration.last_successful_message_delivery)
+        if state != FAILED_STATE and not restart_all:
+            return Outcome(
+                hook,
+                SKIPPED,
+                ok=state in HEALTHY_STATES,
+                message=f"not restarted: state is {state}",
+                state=state,
+                last_delivery=last,
+            )
+        try:
+            result = api.restart_webhook(hook.id)
+        except NotFoundError:
+            return _missing(hook)
+        except ApiError as exc:
+            _reraise_if_fatal(exc)
+            # e.g. 409 for a webhook that is not failed (--all): its live state decides.
+            return Outcome(
+                hook,
+                ERROR,
+                ok=state in HEALTHY_STATES,
+                message=_describe(exc),
+                state=state,
+                last_delivery=last,
+            )
+        status = _text(result.status)
+        new_state = _text(result.integration.state)
+        last = _when(result.integration.last_successful_message_delivery) or last
+        return Outcome(
+            hook,
+            result=status,
+            ok=status == SUCCESS and new_state in HEALTHY_STATES,
+            message=_one_line(result.message),
+            state=new_state,
+            last_delivery=last,
+        )
+
+    return _each(one, webhooks)
+
+
+def _select(webhooks: list[StackWebhook], names: Sequence[str]) -> list[StackWebhook]:
+    """Narrow to the webhooks named (resource name, 1NCE name or id); unknown names: usage error."""
+    if not names:
+        return webhooks
+    chosen: list[StackWebhook] = []
+    unknown = []
+    for wanted in names:
+        matches = [w for w in webhooks if wanted in (w.resource, w.name, w.id)]
+        if not matches:
+            unknown.append(wanted)
+        chosen.extend(m for m in matches if m not in chosen)
+    if unknown:
+        have = ", ".join(sorted({w.resource for w in webhooks})) or "none"
+        raise UsageError(
+            f"no webhook named {', '.join(map(repr, unknown))} in the stack (it has: {have})"
+        )
+    return chosen
+
+
+def _each(
+    one: Callable[[StackWebhook], Outcome], webhooks: Sequence[StackWebhook]
+) -> list[Outcome]:
+    """Run ``one`` for every webhook, a few at a time; results keep the stack's order."""
+    if len(webhooks) <= 1:
+        return [one(w) for w in webhooks]
+    with ThreadPoolExecutor(max_workers=min(_WORKERS, len(webhooks))) as pool:
+        return list(pool.map(one, webhooks))
+
+
+def _missing(hook: StackWebhook) -> Outcome:
+    return Outcome(hook, MISSING, ok=False, message="in the stack but not found in 1NCE")
+
+
+def _reraise_if_fatal(exc: ApiError) -> None:
+    """Errors about the credentials or the connection concern every webhook: stop, exit 2."""
+    if isinstance(exc, AuthenticationError | ForbiddenError):
+        raise exc
+
+
+def _exit_for(exc: OnenceError) -> ExitStatus:
+    if isinstance(exc, ConfigurationError | TransportError | AuthenticationError | ForbiddenError):
+        return ExitStatus.ERROR
+    return ExitStatus.FAILED
+
+
+def _describe(exc: OnenceError) -> str:
+    """One line for an error, with a hint at what to check."""
+    text = _one_line(str(exc)) or type(exc).__name__
+    if isinstance(exc, AuthenticationError):
+        return f"1NCE rejected the credentials: {text}"
+    if isinstance(exc, ForbiddenError):
+        return f"1NCE refused access: {text}"
+    return text
+
+
+def _error(runtime: Runtime, message: str) -> None:
+    runtime.stderr.write(f"{PROG}: error: {_one_line(message)}\n")
+    runtime.stderr.flush()
+
+
+def _one_line(text: str | None) -> str:
+    return " ".join((text or "").split())
+
+
+def _text(value: object) -> str:
+    """An enum member or a string as its plain value (``INTEGRATION_ACTIVE``)."""
+    if value is None or value == "":
+        return "UNKNOWN"
+    if isinstance(value, Enum):
+        return str(value.value)
+    return str(value)
+
+
+def _when(value: object) -> str | None:
+    if value is None or value == "":
+        return None
+    if isinstance(value, datetime):
+        return value.isoformat()
+    return str(value)
+
+
+_COLUMNS: dict[str, list[tuple[str, Callable[[Outcome], str]]]] = {
+    "test": [
+        ("NAME", lambda o: o.webhook.name or o.webhook.resource),
+        ("ID", lambda o: o.webhook.id),
+        ("RESULT", lambda o: o.result),
+        ("MESSAGE", lambda o: o.message),
+    ],
+    "restart": [
+        ("NAME", lambda o: o.webhook.name or o.webhook.resource),
+        ("ID", lambda o: o.webhook.id),
+        ("RESULT", lambda o: o.result),
+        ("STATE", lambda o: o.state or "-"),
+        ("MESSAGE", lambda o: o.message),
+    ],
+    "status": [
+        ("NAME", lambda o: o.webhook.name or o.webhook.resource),
+        ("ID", lambda o: o.webhook.id),
+        ("STATE", lambda o: o.result),
+        ("LAST DELIVERY", lambda o: o.last_delivery or o.message or "-"),
+    ],
+}
+
+_SUMMARY_BAD = {"test": "failed", "restart": "not healthy", "status": "not healthy"}
+
+
+def _print_table(out: TextIO, command: str, outcomes: Sequence[Outcome]) -> None:
+    columns = _COLUMNS[command]
+    rows = [[c[0] for c in columns]] + [[_one_line(get(o)) for _, get in columns] for o in outcomes]
+    widths = [max(len(row[i]) for row in rows) for i in range(len(columns))]
+    for row in rows:
+        cells = [cell.ljust(width) for cell, width in zip(row, widths, strict=True)]
+        out.write("  ".join(cells).rstrip() + "\n")
+    bad = sum(not o.ok for o in outcomes)
+    noun = "webhook" if len(outcomes) == 1 else "webhooks"
+    summary = f"{len(outcomes)} {noun}: "
+    summary += f"{bad} {_SUMMARY_BAD[command]}" if bad else "all well"
+    out.write(summary + "\n")
+    out.flush()
+
+
+def _print_json(out: TextIO, command: str, stack: str | None, outcomes: Sequence[Outcome]) -> None:
+    doc = {
+        "command": command,
+        "stack": stack,
+        "ok": all(o.ok for o in outcomes),
+        "webhooks": [o.to_json() for o in outcomes],
+    }
+    out.write(json.dumps(doc, indent=2) + "\n")
+    out.flush()
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())
