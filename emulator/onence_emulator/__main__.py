@@ -14,11 +14,9 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-import uvicorn
-
-from .app import create_app
-from .gateway import API_PREFIX
 from .settings import USERS_ENV, Settings, SettingsError, parse_users
+
+API_PREFIX = "/management-api"
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -64,17 +62,27 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-class _Server(uvicorn.Server):
-    """Prints the base URL after startup, when connections are served."""
+def _serve(settings: Settings, sock: socket.socket, base_url: str, log_level: str) -> None:
+    """Run uvicorn on ``sock``; the base URL is printed once startup has completed."""
+    # Imported here so that argument errors are reported without loading the web stack.
+    import uvicorn
 
-    def __init__(self, config: uvicorn.Config, base_url: str) -> None:
-        super().__init__(config)
-        self._base_url = base_url
+    from .app import create_app
 
-    async def startup(self, sockets: list[socket.socket] | None = None) -> None:
-        await super().startup(sockets=sockets)
-        if self.started:
-            print(self._base_url, flush=True)
+    class Server(uvicorn.Server):
+        async def startup(self, sockets: list[socket.socket] | None = None) -> None:
+            await super().startup(sockets=sockets)
+            if self.started:
+                print(base_url, flush=True)
+
+    config = uvicorn.Config(
+        create_app(settings),
+        log_level=log_level,
+        access_log=False,
+        timeout_keep_alive=30,
+        backlog=2048,
+    )
+    Server(config).run(sockets=[sock])
 
 
 def _bind(host: str, port: int) -> socket.socket:
@@ -119,15 +127,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     host, port = sock.getsockname()[:2]
     shown = f"[{host}]" if ":" in host else host
-    config = uvicorn.Config(
-        create_app(settings),
-        log_level=args.log_level,
-        access_log=False,
-        timeout_keep_alive=30,
-        backlog=2048,
-    )
-    server = _Server(config, f"http://{shown}:{port}{API_PREFIX}")
-    server.run(sockets=[sock])
+    _serve(settings, sock, f"http://{shown}:{port}{API_PREFIX}", args.log_level)
     return 0
 
 
