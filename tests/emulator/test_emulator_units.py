@@ -1,0 +1,212 @@
+"""Module-level behaviour: store atomicity, fault matching, event rendering, settings."""
+
+from __future__ import annotations
+
+import base64
+import threading
+from pathlib import Path
+
+import pytest
+from onence_emulator import events
+from onence_emulator.delivery import AttemptResult, DeliveryEngine
+from onence_emulator.faults import FaultSpec, FaultStore
+from onence_emulator.models import Integration
+from onence_emulator.settings import Settings, SettingsError, parse_users
+from onence_emulator.store import Store, UrlConflictError
+
+HOOK = {
+    "name": "unit",
+    "url": "https://unit.example.com/x",
+    "headers": {"x-api-key": "unit-secret"},
+    "event_types": [{"type": "TELEMETRY_DATA", "version": "1.0.0"}],
+    "json_payload_enabled": False,
+}
+
+
+def test_a_failed_sqlite_write_changes_nothing_in_memory(tmp_path: Path) -> None:
+    store = Store(tmp_path)
+    item = store.create_webhook(**HOOK)
+    assert store._db is not None
+    store._db.close()  # every later write now fails
+    with pytest.raises(Exception, match="closed"):
+        store.patch(item.id, webhook_only=True, url="https://unit.example.com/changed")
+    assert store.get(item.id) == item
+    with pytest.raises(Exception, match="closed"):
+        store.delete(item.id)
+    assert store.get(item.id) == item
+
+
+def test_store_reloads_everything_from_sqlite(tmp_path: Path) -> None:
+    first = Store(tmp_path)
+    item = first.create_webhook(**HOOK)
+    first.add_token("tok", "user", 60)
+    first.close()
+    second = Store(tmp_path)
+    assert second.all() == [item]
+    assert second.token_user("tok") == "user"
+    assert second.token_user("other") is None
+
+
+def test_concurrent_creates_with_one_url_make_exactly_one_webhook() -> None:
+    store = Store()
+    outcomes: list[str] = []
+    lock = threading.Lock()
+
+    def create() -> None:
+        try:
+            store.create_webhook(**HOOK)
+            result = "created"
+        except UrlConflictError:
+            result = "conflict"
+        with lock:
+            outcomes.append(result)
+
+    threads = [threading.Thread(target=create) for _ in range(20)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(10)
+    assert sorted(outcomes) == ["conflict"] * 19 + ["created"]
+
+
+def test_integration_repr_hides_headers() -> None:
+    item = Store().create_webhook(**HOOK)
+    assert "unit-secret" not in repr(item)
+
+
+def test_settings_repr_hides_passwords() -> None:
+    settings = Settings(users={"u": "very-secret-password"})
+    assert "very-secret-password" not in repr(settings)
+
+
+def test_users_parse_from_flags_and_environment() -> None:
+    assert parse_users(["a:1", "b:x:y"], "c:3, d:4") == {"c": "3", "d": "4", "a": "1", "b": "x:y"}
+    for bad in ("no-colon-secret", ":pw-secret", "name-secret:"):
+        with pytest.raises(SettingsError) as caught:
+            parse_users([bad])
+        assert "secret" not in str(caught.value)
+
+
+@pytest.mark.parametrize("value", [0, -1])
+def test_time_scale_must_be_positive(value: float) -> None:
+    with pytest.raises(SettingsError):
+        Settings(time_scale=value)
+
+
+def test_retry_delays_follow_the_documented_schedule_scaled() -> None:
+    assert Settings(time_scale=0.01).retry_delays() == pytest.approx((1.5, 1.8, 4.2, 10.2))
+
+
+def test_faults_are_consumed_exactly_times_under_concurrency() -> None:
+    faults = FaultStore()
+    faults.add(FaultSpec(kind="rate_limit", method="GET", path="clouds", times=5))
+    hits: list[bool] = []
+    lock = threading.Lock()
+
+    def one() -> None:
+        decision = faults.decide("GET", "/v1/integrate/clouds")
+        with lock:
+            hits.append(decision.answer is not None)
+
+    threads = [threading.Thread(target=one) for _ in range(40)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(10)
+    assert hits.count(True) == 5
+
+
+def test_fault_matching_uses_method_and_path_search() -> None:
+    faults = FaultStore()
+    faults.add(FaultSpec(kind="forbidden", method="delete", path=r"/clouds/[^/]+$"))
+    assert faults.decide("GET", "/v1/integrate/clouds/abc").answer is None
+    assert faults.decide("DELETE", "/v1/integrate/clouds").answer is None
+    assert faults.decide("DELETE", "/v1/integrate/clouds/abc").answer is not None
+
+
+def test_header_flags_prefer_omit_over_mask() -> None:
+    faults = FaultStore()
+    faults.add(FaultSpec(kind="mask_headers"))
+    faults.add(FaultSpec(kind="omit_headers", times=1))
+    assert faults.headers_mode("GET", "/x") == "omit"
+    assert faults.headers_mode("GET", "/x") == "mask"
+
+
+@pytest.mark.parametrize(
+    ("template", "expected"),
+    [
+        ("https://h/x?i=:iccid:&m=:imsi:&p=:ip:", "https://h/x?i=8988&m=none&p=10.0.0.1"),
+        ("https://h/:unknown:/:ICCID:", "https://h/:unknown:/:ICCID:"),
+        ("https://h/:iccid::iccid:", "https://h/89888988"),
+    ],
+)
+def test_placeholders_are_filled_and_unknown_tokens_kept(template: str, expected: str) -> None:
+    device = events.Device(iccid="8988", ip="10.0.0.1")
+    assert events.fill(template, device, in_url=True) == expected
+
+
+def test_placeholders_without_a_device_become_none() -> None:
+    assert events.fill("k-:iccid:-:ip:", None, in_url=False) == "k-none-none"
+
+
+def test_payload_rendering_follows_json_payload_enabled() -> None:
+    event = events.telemetry(None, '{"a": [1, 2]}')
+    as_json = events.render(event, json_payload_enabled=True)
+    assert as_json["payload"] == {"type": "JSON", "value": {"a": [1, 2]}}
+    as_string = events.render(event, json_payload_enabled=False)
+    assert as_string["payload"]["type"] == "STRING"
+    assert base64.b64decode(as_string["payload"]["value"]) == b'{"a": [1, 2]}'
+    assert "payload" not in event.body  # the shared event is not changed per webhook
+
+
+def test_event_envelopes_have_the_documented_fields() -> None:
+    device = events.Device(iccid="1", imsi="2", ip="3")
+    for event in (
+        events.telemetry(device, "x"),
+        events.lifecycle(device),
+        events.device_error(device),
+        events.geofence(device),
+        events.location(device),
+    ):
+        assert event.body["id"].startswith("1-")
+        assert event.body["received"].isdigit()
+        assert event.body["version"] == "1.0.0"
+        assert event.body["device"] == {"iccid": "1", "imsi": "2", "ip": "3"}
+
+
+def test_a_crashing_sender_counts_as_a_failed_attempt() -> None:
+    def broken(url: str, headers: dict[str, str], body: bytes) -> AttemptResult:
+        raise RuntimeError("boom with a secret inside")
+
+    store = Store()
+    engine = DeliveryEngine(store, Settings(time_scale=0.00001), sender=broken)
+    engine.start()
+    try:
+        item = store.create_webhook(**HOOK)
+        engine.publish(events.telemetry(None, "x"))
+        assert engine.drain(10)
+        attempts = engine.log.snapshot()
+        assert [a["attempt"] for a in attempts] == [1, 2, 3, 4, 5]
+        assert all("secret" not in str(a["error"]) for a in attempts)
+        failed = store.get(item.id)
+        assert isinstance(failed, Integration)
+        assert failed.state == "INTEGRATION_FAILED"
+    finally:
+        engine.stop()
+
+
+def test_reset_drops_pending_retries() -> None:
+    def failing(url: str, headers: dict[str, str], body: bytes) -> AttemptResult:
+        return AttemptResult(False, 503, "HTTP 503")
+
+    store = Store()
+    engine = DeliveryEngine(store, Settings(time_scale=1.0), sender=failing)
+    engine.start()
+    try:
+        store.create_webhook(**HOOK)
+        engine.publish(events.telemetry(None, "x"))
+        assert not engine.drain(0.5)  # the retry waits 150 s
+        engine.reset()
+        assert engine.drain(5)
+    finally:
+        engine.stop()
