@@ -35,6 +35,7 @@ from pulumi.dynamic import (
     ResourceProvider,
     UpdateResult,
 )
+from pulumi.output import Unknown
 from pulumi.runtime.rpc import UNKNOWN
 
 from . import _diagnostics
@@ -73,7 +74,13 @@ _client_lock = threading.Lock()
 
 
 def _unknown(value: Any) -> bool:
-    """Whether a value (or anything inside it) is not known yet (preview)."""
+    """Whether a value (or anything inside it) is not known yet (preview).
+
+    The plugin hands ``check``/``diff`` unknowns as ``pulumi.output.Unknown`` objects; the
+    wire sentinel string is accepted too.
+    """
+    if isinstance(value, Unknown):
+        return True
     if isinstance(value, str):
         return value == UNKNOWN
     if isinstance(value, Mapping):

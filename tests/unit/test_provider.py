@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from pulumi.output import Unknown
 from pulumi.runtime.rpc import UNKNOWN
 from pulumi_onence._provider import AUTO_NAME_KEY, WebhookProvider
 
@@ -85,24 +86,35 @@ def test_check_reports_one_failure_per_bad_property(provider: WebhookProvider) -
     assert all(SECRET not in f.reason for f in result.failures)
 
 
-def test_check_tolerates_values_unknown_during_preview(provider: WebhookProvider) -> None:
+# The plugin passes unknowns as Unknown objects; the wire sentinel string must work as well.
+UNKNOWNS = [pytest.param(Unknown, id="object"), pytest.param(lambda: UNKNOWN, id="sentinel")]
+
+
+@pytest.mark.parametrize("unknown", UNKNOWNS)
+def test_check_tolerates_values_unknown_during_preview(
+    provider: WebhookProvider, unknown: Any
+) -> None:
+    url = unknown()
     result = provider.check(
         {},
         declared(
-            url=UNKNOWN,
-            headers={"x-api-key": UNKNOWN},
-            eventTypes=["TELEMETRY_DATA", UNKNOWN],
-            jsonPayloadEnabled=UNKNOWN,
+            url=url,
+            headers={"x-api-key": unknown()},
+            eventTypes=["TELEMETRY_DATA", unknown()],
+            jsonPayloadEnabled=unknown(),
+            restartIfFailed=unknown(),
+            adoptId=unknown(),
         ),
     )
     assert result.failures == []
-    assert result.inputs["url"] == UNKNOWN
+    assert result.inputs["url"] is url
 
 
+@pytest.mark.parametrize("unknown", UNKNOWNS)
 def test_check_still_reports_known_bad_values_next_to_unknown_ones(
-    provider: WebhookProvider,
+    provider: WebhookProvider, unknown: Any
 ) -> None:
-    result = provider.check({}, declared(url=UNKNOWN, name=""))
+    result = provider.check({}, declared(url=unknown(), name=""))
     assert [f.property for f in result.failures] == ["name"]
 
 
@@ -217,9 +229,11 @@ def test_a_new_name_with_a_new_url_creates_before_deleting(provider: WebhookProv
     assert result.delete_before_replace is False
 
 
-def test_diff_reports_unknown_values_as_changes(provider: WebhookProvider) -> None:
-    assert provider.diff("id1", applied(), declared(url=UNKNOWN)).changes is True
-    renamed = provider.diff("id1", applied(), declared(name=UNKNOWN))
+@pytest.mark.parametrize("unknown", UNKNOWNS)
+def test_diff_reports_unknown_values_as_changes(provider: WebhookProvider, unknown: Any) -> None:
+    assert provider.diff("id1", applied(), declared(url=unknown())).changes is True
+    assert provider.diff("id1", applied(), declared(headers={"k": unknown()})).changes is True
+    renamed = provider.diff("id1", applied(), declared(name=unknown()))
     assert renamed.replaces == ["name"]
     assert renamed.delete_before_replace is True
 
