@@ -69,7 +69,12 @@ def dynamic_plugin(
     assert process.stdout is not None
     assert process.stderr is not None
     out, err = process.stdout, process.stderr
-    threading.Thread(target=lambda: [lines.put(x) for x in out], daemon=True).start()
+
+    def pump() -> None:
+        for line in out:
+            lines.put(line)
+
+    threading.Thread(target=pump, daemon=True).start()
     threading.Thread(target=lambda: stderr_lines.extend(err), daemon=True).start()
     channel = None
     try:

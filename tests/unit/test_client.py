@@ -66,7 +66,9 @@ def spec(**changes: Any) -> WebhookSpec:
     return WebhookSpec.from_inputs(props)
 
 
-def calls(emulator: EmulatorProcess, method: str | None = None, path: str | None = None) -> list:
+def calls(
+    emulator: EmulatorProcess, method: str | None = None, path: str | None = None
+) -> list[dict[str, Any]]:
     return [
         c
         for c in emulator.admin.calls()
@@ -342,7 +344,7 @@ class FunctionAdapter(requests.adapters.BaseAdapter):
         self.handler = handler
         self.seen: list[requests.PreparedRequest] = []
 
-    def send(self, request: requests.PreparedRequest, **_: Any) -> requests.Response:
+    def send(self, request: requests.PreparedRequest, *_: Any, **__: Any) -> requests.Response:
         self.seen.append(request)
         status, headers, body = self.handler(request)
         response = requests.Response()

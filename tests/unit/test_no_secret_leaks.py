@@ -21,6 +21,13 @@ HEADER_VALUE = "hv-leak-check-51f0d2"
 ROTATED_VALUE = "hv-rotated-leak-88a1"
 
 
+def outs(result: Any) -> dict[str, Any]:
+    """The outputs of a create/update/read result (always given by this provider)."""
+    assert result.outs is not None
+    found: dict[str, Any] = result.outs
+    return found
+
+
 @pytest.fixture(scope="module")
 def emulator() -> Iterator[EmulatorProcess]:
     with EmulatorProcess(users={"leak-user": PASSWORD}, time_scale=0.001) as process:
@@ -73,7 +80,7 @@ def test_nothing_the_provider_says_contains_a_secret(
 
     emulator.admin.add_fault("error_after", method="POST", path="/webhooks$", times=1)
     created = provider.create(inputs)  # ambiguous create: logged warnings name the webhook
-    said.append(repr(created.outs.get("state")))
+    said.append(repr(outs(created).get("state")))
     # A duplicate URL: 409 with the API's message.
     attempt(lambda: provider.create({**inputs, "name": "second"}))
     # A validation error from 1NCE itself.
@@ -81,18 +88,18 @@ def test_nothing_the_provider_says_contains_a_secret(
     # Rate limited beyond the budget, server errors, forbidden.
     emulator.admin.add_fault("rate_limit", method="PATCH", retry_after=30)
     news = {**inputs, "headers": {"x-api-key": ROTATED_VALUE}}
-    attempt(lambda: provider.update(created.id, created.outs, news))
+    attempt(lambda: provider.update(created.id, outs(created), news))
     emulator.admin.clear_faults()
     emulator.admin.add_fault("error_before", method="PATCH")
-    attempt(lambda: provider.update(created.id, created.outs, news))
+    attempt(lambda: provider.update(created.id, outs(created), news))
     emulator.admin.clear_faults()
     emulator.admin.add_fault("forbidden", method="GET")
-    attempt(lambda: provider.read(created.id, created.outs))
+    attempt(lambda: provider.read(created.id, outs(created)))
     emulator.admin.clear_faults()
     # Token expiry mid-run, then a successful update and refresh.
     emulator.admin.expire_tokens()
-    updated = provider.update(created.id, created.outs, news)
-    provider.read(created.id, updated.outs or {})
+    updated = provider.update(created.id, outs(created), news)
+    provider.read(created.id, outs(updated))
     # Wrong credentials.
     tokens = [t.value for t in _tokens.values()]
     clear_token_cache()
@@ -100,7 +107,7 @@ def test_nothing_the_provider_says_contains_a_secret(
     attempt(wrong.list_integrations)
     # The webhook vanishes: the refresh warning.
     client.delete_integration(created.id)
-    provider.read(created.id, updated.outs or {})
+    provider.read(created.id, outs(updated))
 
     tokens += [t.value for t in _tokens.values()]
     live = Integration.model_validate({"id": "i", "headers": {"x-api-key": HEADER_VALUE}})

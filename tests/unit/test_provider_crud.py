@@ -20,6 +20,13 @@ SECRET = "provider-header-secret-9d2e"
 WEBHOOKS_PATH = "/management-api/v1/integrate/clouds/webhooks"
 
 
+def outs(result: Any) -> dict[str, Any]:
+    """The outputs of a create/update/read result (always given by this provider)."""
+    assert result.outs is not None
+    found: dict[str, Any] = result.outs
+    return found
+
+
 class Recorder(OnenceClient):
     """The real client, remembering which fields each update sent."""
 
@@ -84,7 +91,7 @@ def test_create_posts_once_and_returns_every_output(
     created = provider.create(props)
     assert api_calls(emulator) == [("POST", "/v1/integrate/clouds/webhooks")]
     live = client.get_integration(created.id)
-    assert created.outs == {
+    assert outs(created) == {
         "name": "fleet-telemetry",
         "url": props["url"],
         "headers": {"x-api-key": SECRET},
@@ -107,15 +114,15 @@ def test_update_patches_only_what_changed_and_returns_all_outputs(
     created = provider.create(props)
     news = {**props, "eventTypes": ["ERROR"], "headers": {"x-api-key": "rotated"}}
     emulator.admin.clear_calls()
-    updated = provider.update(created.id, created.outs, news)
+    updated = provider.update(created.id, outs(created), news)
     assert api_calls(emulator) == [("PATCH", f"/v1/integrate/clouds/webhooks/{created.id}")]
     assert client.updates == [{"headers": {"x-api-key": "rotated"}, "event_types": ["ERROR"]}]
-    outs = updated.outs or {}
-    assert outs["eventTypes"] == ["ERROR"]
-    assert outs["headers"] == {"x-api-key": "rotated"}
-    assert outs["url"] == props["url"]
-    assert outs["createdTime"] == created.outs["createdTime"]
-    assert set(outs) == set(created.outs)
+    new_outs = outs(updated)
+    assert new_outs["eventTypes"] == ["ERROR"]
+    assert new_outs["headers"] == {"x-api-key": "rotated"}
+    assert new_outs["url"] == props["url"]
+    assert new_outs["createdTime"] == outs(created)["createdTime"]
+    assert set(new_outs) == set(outs(created))
     live = client.get_integration(created.id)
     assert (live.event_types, live.headers) == (["ERROR"], {"x-api-key": "rotated"})
 
@@ -126,13 +133,11 @@ def test_a_masked_echo_neither_reaches_state_nor_causes_a_diff(
     emulator.admin.add_fault("mask_headers")
     props = inputs(provider)
     created = provider.create(props)
-    assert created.outs["headers"] == {"x-api-key": SECRET}
-    updated = provider.update(created.id, created.outs, {**props, "jsonPayloadEnabled": False})
-    assert (updated.outs or {})["headers"] == {"x-api-key": SECRET}
+    assert outs(created)["headers"] == {"x-api-key": SECRET}
+    updated = provider.update(created.id, outs(created), {**props, "jsonPayloadEnabled": False})
+    assert outs(updated)["headers"] == {"x-api-key": SECRET}
     assert (
-        provider.diff(
-            created.id, updated.outs or {}, {**props, "jsonPayloadEnabled": False}
-        ).changes
+        provider.diff(created.id, outs(updated), {**props, "jsonPayloadEnabled": False}).changes
         is False
     )
 
@@ -148,12 +153,12 @@ def test_read_reports_drift_and_keeps_headers_from_state(
     )
     emulator.admin.add_fault("mask_headers")
     emulator.admin.clear_calls()
-    result = provider.read(created.id, {**created.outs, "__provider": "p"})
+    result = provider.read(created.id, {**outs(created), "__provider": "p"})
     assert result.id == created.id
-    outs = result.outs or {}
-    assert outs["url"] == moved
-    assert outs["eventTypes"] == ["GEOFENCE"]
-    assert outs["headers"] == {"x-api-key": SECRET}
+    read_outs = outs(result)
+    assert read_outs["url"] == moved
+    assert read_outs["eventTypes"] == ["GEOFENCE"]
+    assert read_outs["headers"] == {"x-api-key": SECRET}
     assert result.inputs == {
         "name": "fleet-telemetry",
         "url": moved,
@@ -167,15 +172,15 @@ def test_read_reports_drift_and_keeps_headers_from_state(
         ("GET", f"/v1/integrate/clouds/{created.id}"),
     ]
     # The program still declares the old values: the next up shows an update.
-    assert provider.diff(created.id, outs, props).changes is True
+    assert provider.diff(created.id, read_outs, props).changes is True
 
 
 def test_read_of_an_unchanged_webhook_needs_no_update(provider: WebhookProvider) -> None:
     props = inputs(provider, eventTypes=["LIFECYCLE", "TELEMETRY_DATA"])
     created = provider.create(props)
-    result = provider.read(created.id, created.outs)
-    assert result.outs == created.outs
-    assert provider.diff(created.id, result.outs or {}, props).changes is False
+    result = provider.read(created.id, outs(created))
+    assert outs(result) == outs(created)
+    assert provider.diff(created.id, outs(result), props).changes is False
 
 
 def test_read_of_a_vanished_webhook_drops_it_with_a_warning(
@@ -183,8 +188,8 @@ def test_read_of_a_vanished_webhook_drops_it_with_a_warning(
 ) -> None:
     created = provider.create(inputs(provider))
     client.delete_integration(created.id)
-    result = provider.read(created.id, created.outs)
-    assert (result.id, result.outs) == ("", {})
+    result = provider.read(created.id, outs(created))
+    assert (result.id, outs(result)) == ("", {})
     assert len(warnings) == 1
     assert created.id in warnings[0]
     assert "fleet-telemetry" in warnings[0]
@@ -196,7 +201,7 @@ def test_read_on_403_fails_and_keeps_the_webhook(
     created = provider.create(inputs(provider))
     emulator.admin.add_fault("forbidden", method="GET")
     with pytest.raises(ForbiddenError):
-        provider.read(created.id, created.outs)
+        provider.read(created.id, outs(created))
     assert warnings == []
 
 
@@ -206,7 +211,7 @@ def test_read_leaves_aws_integrations_alone(
     emulator.admin.seed_aws("aws-integration")
     created = provider.create(inputs(provider))
     emulator.admin.clear_calls()
-    assert provider.read(created.id, created.outs).id == created.id
+    assert provider.read(created.id, outs(created)).id == created.id
     assert all(method == "GET" for method, _ in api_calls(emulator))
 
 
@@ -215,10 +220,10 @@ def test_delete_is_one_delete_and_a_gone_webhook_counts_as_deleted(
 ) -> None:
     created = provider.create(inputs(provider))
     emulator.admin.clear_calls()
-    provider.delete(created.id, created.outs)
+    provider.delete(created.id, outs(created))
     assert api_calls(emulator) == [("DELETE", f"/v1/integrate/clouds/{created.id}")]
     assert client.list_webhooks() == []
-    provider.delete(created.id, created.outs)
+    provider.delete(created.id, outs(created))
 
 
 def test_an_ambiguous_create_through_the_provider_leaves_one_webhook(
@@ -258,8 +263,8 @@ def test_adopting_makes_no_write_and_no_later_change(
     adopted = provider.create(props)
     assert adopted.id == existing.id
     assert all(method == "GET" for method, _ in api_calls(emulator))
-    assert adopted.outs["name"] == "made-by-hand"
-    result = provider.diff(adopted.id, adopted.outs, provider.check({}, props).inputs)
+    assert outs(adopted)["name"] == "made-by-hand"
+    result = provider.diff(adopted.id, outs(adopted), provider.check({}, props).inputs)
     assert (result.changes, result.replaces) == (False, [])
 
 
@@ -277,10 +282,10 @@ def test_adopting_with_different_declared_values_plans_an_update_not_a_replace(
     )
     props = inputs(provider, name="made-by-hand", adoptId=existing.id)
     adopted = provider.create(props)
-    assert adopted.outs["eventTypes"] == ["LIFECYCLE"]
-    result = provider.diff(adopted.id, adopted.outs, props)
+    assert outs(adopted)["eventTypes"] == ["LIFECYCLE"]
+    result = provider.diff(adopted.id, outs(adopted), props)
     assert (result.changes, result.replaces) == (True, [])
-    provider.update(adopted.id, adopted.outs, props)
+    provider.update(adopted.id, outs(adopted), props)
     assert sorted(client.get_integration(existing.id).event_types) == [
         "LIFECYCLE",
         "TELEMETRY_DATA",
@@ -321,17 +326,17 @@ def test_refresh_then_up_restarts_a_failed_webhook_when_asked(
     created = provider.create(props)
     fail_webhook(emulator, receiver)
 
-    refreshed = provider.read(created.id, created.outs)
-    assert (refreshed.outs or {})["state"] == "INTEGRATION_FAILED"
+    refreshed = provider.read(created.id, outs(created))
+    assert outs(refreshed)["state"] == "INTEGRATION_FAILED"
     planned = provider.check(refreshed.inputs or {}, props)
     assert planned.inputs["state"] == "INTEGRATION_ACTIVE"
-    assert provider.diff(created.id, refreshed.outs or {}, planned.inputs).changes is True
+    assert provider.diff(created.id, outs(refreshed), planned.inputs).changes is True
 
     receiver.status = 200
     emulator.admin.clear_calls()
-    updated = provider.update(created.id, refreshed.outs or {}, planned.inputs)
+    updated = provider.update(created.id, outs(refreshed), planned.inputs)
     assert api_calls(emulator) == [("POST", f"/v1/integrate/clouds/webhooks/{created.id}/restart")]
-    assert (updated.outs or {})["state"] == "INTEGRATION_ACTIVE"
+    assert outs(updated)["state"] == "INTEGRATION_ACTIVE"
 
 
 def test_a_failed_webhook_stays_failed_without_the_option(
@@ -340,10 +345,10 @@ def test_a_failed_webhook_stays_failed_without_the_option(
     props = inputs(provider, url=receiver.url + "/hook")
     created = provider.create(props)
     fail_webhook(emulator_with_receiver, receiver)
-    refreshed = provider.read(created.id, created.outs)
+    refreshed = provider.read(created.id, outs(created))
     planned = provider.check(refreshed.inputs or {}, props)
     assert "state" not in planned.inputs
-    assert provider.diff(created.id, refreshed.outs or {}, planned.inputs).changes is False
+    assert provider.diff(created.id, outs(refreshed), planned.inputs).changes is False
 
 
 def test_a_restart_that_fails_again_warns_and_reports_the_state(
@@ -355,10 +360,10 @@ def test_a_restart_that_fails_again_warns_and_reports_the_state(
     props = inputs(provider, url=receiver.url + "/hook", restartIfFailed=True)
     created = provider.create(props)
     fail_webhook(emulator_with_receiver, receiver)
-    refreshed = provider.read(created.id, created.outs)
+    refreshed = provider.read(created.id, outs(created))
     news = {**provider.check(refreshed.inputs or {}, props).inputs, "jsonPayloadEnabled": False}
-    updated = provider.update(created.id, refreshed.outs or {}, news)
-    assert (updated.outs or {})["state"] == "INTEGRATION_FAILED"
-    assert (updated.outs or {})["jsonPayloadEnabled"] is False
+    updated = provider.update(created.id, outs(refreshed), news)
+    assert outs(updated)["state"] == "INTEGRATION_FAILED"
+    assert outs(updated)["jsonPayloadEnabled"] is False
     assert len(warnings) == 1
     assert "INTEGRATION_FAILED" in warnings[0]

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import base64
-from typing import Any
+from collections.abc import Callable
+from typing import Any, cast
 
 import pulumi
 import pulumi_onence
@@ -14,6 +15,8 @@ from pulumi_onence import EventType, Webhook, WebhookArgs
 from pulumi_onence._resource import default_name
 
 TOKEN = "pulumi-python:dynamic/onence:Webhook"
+# The SDK's decorator that runs a test in the mocked runtime (untyped upstream).
+pulumi_test = cast(Callable[[Callable[..., Any]], Callable[..., Any]], pulumi.runtime.test)
 SECRET = "resource-header-secret-51b0"
 
 
@@ -26,7 +29,7 @@ class RecordingMonitor(pulumi_mocks.MockMonitor):
 
     def RegisterResource(self, request: Any) -> Any:
         self.requests.append(request)
-        return super().RegisterResource(request)
+        return super().RegisterResource(request)  # type: ignore[no-untyped-call]
 
 
 class EchoMocks(pulumi.runtime.Mocks):
@@ -42,8 +45,8 @@ class EchoMocks(pulumi.runtime.Mocks):
         outs.setdefault("name", outs.get("__autoName"))
         return f"{args.name}-id", outs
 
-    def call(self, args: pulumi.runtime.MockCallArgs) -> dict[str, Any]:
-        return {}
+    def call(self, args: pulumi.runtime.MockCallArgs) -> tuple[dict[str, Any], None]:
+        return {}, None
 
 
 @pytest.fixture
@@ -69,7 +72,7 @@ def registered(monitor: RecordingMonitor, name: str) -> Any:
     return next(r for r in monitor.requests if r.name == name)
 
 
-@pulumi.runtime.test
+@pulumi_test
 def test_keyword_form_registers_camel_case_inputs(engine: Any) -> Any:
     mocks, _ = engine
     hook = Webhook("telemetry", name="fleet-telemetry", **declared())
@@ -85,7 +88,7 @@ def test_keyword_form_registers_camel_case_inputs(engine: Any) -> Any:
     return hook.id.apply(check)
 
 
-@pulumi.runtime.test
+@pulumi_test
 def test_args_object_form_registers_the_same_inputs(engine: Any) -> Any:
     mocks, _ = engine
     opts = pulumi.ResourceOptions(protect=False)
@@ -101,7 +104,7 @@ def test_args_object_form_registers_the_same_inputs(engine: Any) -> Any:
     return hook.id.apply(check)
 
 
-@pulumi.runtime.test
+@pulumi_test
 def test_headers_are_secret_even_when_given_as_plain_strings(engine: Any) -> Any:
     mocks, monitor = engine
     hook = Webhook("telemetry", **declared())
@@ -118,7 +121,7 @@ def test_headers_are_secret_even_when_given_as_plain_strings(engine: Any) -> Any
     return pulumi.Output.all(hook.headers, hook.headers.is_secret()).apply(check)
 
 
-@pulumi.runtime.test
+@pulumi_test
 def test_caller_options_keep_working_next_to_the_secret_option(engine: Any) -> Any:
     _, monitor = engine
     opts = pulumi.ResourceOptions(additional_secret_outputs=["url"], protect=True)
@@ -132,7 +135,7 @@ def test_caller_options_keep_working_next_to_the_secret_option(engine: Any) -> A
     return hook.id.apply(check)
 
 
-@pulumi.runtime.test
+@pulumi_test
 def test_the_provider_is_a_tiny_plain_reference_without_credentials(engine: Any) -> Any:
     mocks, _ = engine
     hook = Webhook("telemetry", **declared())
@@ -149,7 +152,7 @@ def test_the_provider_is_a_tiny_plain_reference_without_credentials(engine: Any)
     return hook.id.apply(check)
 
 
-@pulumi.runtime.test
+@pulumi_test
 def test_an_omitted_name_is_derived_from_the_resource_name(engine: Any) -> Any:
     mocks, _ = engine
     hook = Webhook("telemetry", **declared())
@@ -174,7 +177,7 @@ def test_default_names_are_stable_per_stack_and_distinct_across_stacks() -> None
     assert len(default_name("x" * 300, "p", "s")) == 128
 
 
-@pulumi.runtime.test
+@pulumi_test
 def test_outputs_are_snake_case_attributes(engine: Any) -> Any:
     hook = Webhook("telemetry", name="n", **declared())
     return pulumi.Output.all(
@@ -197,7 +200,7 @@ def assert_equal(actual: Any, expected: Any) -> None:
     assert actual == expected
 
 
-@pulumi.runtime.test
+@pulumi_test
 def test_event_types_given_as_an_output_are_plain_strings(engine: Any) -> Any:
     mocks, _ = engine
     types = pulumi.Output.from_input([EventType.ERROR, EventType.GEOFENCE])
@@ -219,7 +222,9 @@ def test_a_missing_required_property_fails_early_by_name(engine: Any, missing: s
 
 def test_args_and_keywords_together_are_refused(engine: Any) -> None:
     with pytest.raises(TypeError, match="not both"):
-        Webhook("telemetry", WebhookArgs(**declared()), url="https://x.example.com")
+        Webhook(  # type: ignore[call-overload]
+            "telemetry", WebhookArgs(**declared()), url="https://x.example.com"
+        )
 
 
 def test_the_firewall_addresses_are_1nces_documented_ones() -> None:
