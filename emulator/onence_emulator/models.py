@@ -82,6 +82,13 @@ class CreateEventType(BaseModel):
     type: SubscribableType
     version: str | None = None
 
+    @field_validator("version", mode="before")
+    @classmethod
+    def _version_not_null(cls, value: Any) -> Any:
+        if value is None:
+            raise ValueError("must not be null")
+        return value
+
     @field_validator("version")
     @classmethod
     def _known_version(cls, value: str | None) -> str | None:
@@ -130,6 +137,14 @@ class WebhookPatch(BaseModel):
     headers: dict[str, str] | None = None
     eventTypes: list[PatchEventType] | None = Field(default=None, min_length=1)  # noqa: N815
     jsonPayloadEnabled: bool | None = None  # noqa: N815
+
+    @field_validator("url", "headers", "eventTypes", "jsonPayloadEnabled", mode="before")
+    @classmethod
+    def _not_null(cls, value: Any) -> Any:
+        """Absent means "keep"; an explicit ``null`` is not a value the schema allows."""
+        if value is None:
+            raise ValueError("must not be null")
+        return value
 
     @field_validator("url")
     @classmethod

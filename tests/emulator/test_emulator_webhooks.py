@@ -87,6 +87,7 @@ INVALID_CREATE_BODIES = {
     "event type as a plain string": {"eventTypes": ["TELEMETRY_DATA"]},
     "duplicate event types": {"eventTypes": [{"type": "ERROR"}, {"type": "ERROR"}]},
     "unknown version": {"eventTypes": [{"type": "ERROR", "version": "9.9.9"}]},
+    "null version": {"eventTypes": [{"type": "ERROR", "version": None}]},
     "jsonPayloadEnabled as a string": {"jsonPayloadEnabled": "true"},
     "jsonPayloadEnabled as a number": {"jsonPayloadEnabled": 1},
     "unknown field": {"description": "x"},
@@ -244,6 +245,10 @@ def test_patch_with_empty_headers_clears_them(emulator_api) -> None:
         {"headers": {"x": 1}},
         {"jsonPayloadEnabled": "yes"},
         {"state": "INTEGRATION_ACTIVE"},
+        {"jsonPayloadEnabled": None},
+        {"url": None},
+        {"headers": None},
+        {"eventTypes": None},
     ],
 )
 def test_patch_rejects_name_unknown_fields_and_bad_values(emulator_api, body) -> None:
