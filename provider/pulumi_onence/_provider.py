@@ -412,11 +412,12 @@ class WebhookProvider(ResourceProvider):
             outs["headers"] = headers
         if "eventTypes" in outs:
             outs["eventTypes"] = [str(t) for t in outs["eventTypes"]]
-        if live is not None:
-            if live.name:
-                outs["name"] = live.name
-            outs.update(self._computed(live))
-        elif previous is not None:
-            for key in COMPUTED_KEYS:
-                outs[key] = previous.get(key)
+        if live is not None and live.name:
+            outs["name"] = live.name
+        computed = self._computed(live) if live is not None else {}
+        for key in COMPUTED_KEYS:
+            value = computed.get(key)
+            if value is None and previous is not None:
+                value = previous.get(key)  # e.g. a PATCH answer has no delivery time
+            outs[key] = value
         return outs

@@ -7,6 +7,7 @@ import json
 import socket
 import uuid
 from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
 from typing import Any
@@ -170,6 +171,14 @@ def test_one_token_serves_every_client_of_the_process(emulator: EmulatorProcess)
     first, second = make_client(emulator), make_client(emulator)
     first.list_integrations()
     second.list_integrations()
+    assert len(calls(emulator, "POST", TOKEN_PATH)) == 1
+
+
+def test_concurrent_calls_share_one_token_request(emulator: EmulatorProcess) -> None:
+    client = make_client(emulator)
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        results = list(pool.map(lambda _: client.list_integrations(), range(8)))
+    assert results == [[]] * 8
     assert len(calls(emulator, "POST", TOKEN_PATH)) == 1
 
 

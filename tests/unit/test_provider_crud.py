@@ -183,6 +183,19 @@ def test_read_of_an_unchanged_webhook_needs_no_update(provider: WebhookProvider)
     assert provider.diff(created.id, outs(result), props).changes is False
 
 
+def test_read_without_prior_state_reports_the_live_webhook(
+    provider: WebhookProvider, client: Recorder
+) -> None:
+    # Webhook.get(...): the engine reads with no outputs; headers are unknown, so absent.
+    created = provider.create(inputs(provider))
+    result = provider.read(created.id, {"__provider": "p"})
+    read_outs = outs(result)
+    assert read_outs["url"] == outs(created)["url"]
+    assert read_outs["name"] == "fleet-telemetry"
+    assert sorted(read_outs["eventTypes"]) == ["LIFECYCLE", "TELEMETRY_DATA"]
+    assert "headers" not in read_outs
+
+
 def test_read_of_a_vanished_webhook_drops_it_with_a_warning(
     provider: WebhookProvider, client: Recorder, warnings: list[str]
 ) -> None:
@@ -367,3 +380,19 @@ def test_a_restart_that_fails_again_warns_and_reports_the_state(
     assert outs(updated)["jsonPayloadEnabled"] is False
     assert len(warnings) == 1
     assert "INTEGRATION_FAILED" in warnings[0]
+
+
+def test_update_keeps_the_delivery_time_a_patch_answer_leaves_out(
+    emulator_with_receiver: EmulatorProcess, receiver: HttpsReceiver, provider: WebhookProvider
+) -> None:
+    props = inputs(provider, url=receiver.url + "/hook")
+    created = provider.create(props)
+    emulator_with_receiver.admin.inject_event("TELEMETRY_DATA", payload={"t": 1})
+    assert emulator_with_receiver.admin.drain(timeout=30)
+    refreshed = outs(provider.read(created.id, outs(created)))
+    delivered = refreshed["lastSuccessfulMessageDelivery"]
+    assert delivered is not None
+    assert refreshed["state"] == "INTEGRATION_ACTIVE"
+    updated = outs(provider.update(created.id, refreshed, {**props, "jsonPayloadEnabled": False}))
+    assert updated["lastSuccessfulMessageDelivery"] == delivered
+    assert updated["state"] == "INTEGRATION_ACTIVE"
