@@ -7,6 +7,9 @@ time it, with the emulator's call log cleared before and read after.
 from __future__ import annotations
 
 import json
+import os
+import resource
+import subprocess
 import tempfile
 import time
 from dataclasses import asdict, dataclass, field
@@ -27,6 +30,7 @@ HEADER_SECRET = "bench-header-secret-not-for-output"
 class PhaseResult:
     phase: str
     seconds: float
+    cpu_seconds: float  # user + system of the engine and every process it started
     calls: dict[str, int]
 
 
@@ -40,6 +44,7 @@ class VariantRun:
     state_bytes: int | None = None
     provider_ciphertext_chars: int | None = None
     error: str | None = None
+    load_before: float = 0.0
 
     def to_json(self) -> dict[str, Any]:
         return asdict(self)
@@ -52,14 +57,20 @@ def _state_file(stack: PulumiStack) -> Path | None:
 
 def _provider_ciphertext(stack: PulumiStack) -> int | None:
     """Length in state of one resource's ``__provider`` (stored as a secret when it is one)."""
-    for resource in stack.export().get("deployment", {}).get("resources") or []:
-        value = (resource.get("outputs") or {}).get("__provider")
+    for item in stack.export().get("deployment", {}).get("resources") or []:
+        value = (item.get("outputs") or {}).get("__provider")
         if value is None:
             continue
         if isinstance(value, dict):
             return len(json.dumps(value, separators=(",", ":")))
         return len(str(value))
     return None
+
+
+def _children_cpu() -> float:
+    """CPU seconds of every finished child process (the engine's own children included)."""
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
 
 
 def _short_error(exc: BaseException) -> str:
@@ -76,7 +87,7 @@ def run_variant(variant: str, n: int, base_url: str, admin: AdminClient) -> Vari
     On failure the phases done so far are kept, the error is recorded and the stack is
     destroyed; the caller resets the emulator between variants.
     """
-    result = VariantRun(variant=variant, n=n)
+    result = VariantRun(variant=variant, n=n, load_before=os.getloadavg()[0])
     with tempfile.TemporaryDirectory(prefix=f"onence-bench-{variant}-{n}-") as tmp:
         stack = PulumiStack(
             Path(tmp) / "project",
@@ -99,15 +110,17 @@ def run_variant(variant: str, n: int, base_url: str, admin: AdminClient) -> Vari
                 if phase == "update":
                     stack.write_program(programs.program(variant, n, revision=1))
                 admin.clear_calls()
+                cpu_before = _children_cpu()
                 started = time.perf_counter()
                 action()
                 seconds = time.perf_counter() - started
-                result.phases.append(PhaseResult(phase, seconds, calls.count(admin.calls())))
+                cpu = _children_cpu() - cpu_before
+                result.phases.append(PhaseResult(phase, seconds, cpu, calls.count(admin.calls())))
                 if phase == "up":
                     state = _state_file(stack)
                     result.state_bytes = state.stat().st_size if state else None
                     result.provider_ciphertext_chars = _provider_ciphertext(stack)
-        except AssertionError as exc:
+        except (AssertionError, subprocess.TimeoutExpired) as exc:
             result.error = f"phase {steps[len(result.phases)][0]} failed:\n{_short_error(exc)}"
             stack.destroy(check=False)
     return result

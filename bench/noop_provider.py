@@ -43,6 +43,9 @@ def _normal(props: dict[str, Any]) -> dict[str, Any]:
 class NoopWebhookProvider(ResourceProvider):
     """Answers every engine call from its arguments alone."""
 
+    # As in the real provider: nothing secret is captured, so `__provider` is stored in clear.
+    serialize_as_secret_always = False
+
     def check(self, _olds: dict[str, Any], news: dict[str, Any]) -> CheckResult:
         return CheckResult(news, [])
 

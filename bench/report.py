@@ -6,6 +6,7 @@ survives a re-run.
 
 from __future__ import annotations
 
+import itertools
 import statistics
 from collections.abc import Mapping, Sequence
 from pathlib import Path
@@ -66,13 +67,22 @@ class Summary:
         ]
         return _median(samples)
 
-    def samples(self, variant: str, n: int, phase: str) -> list[float]:
-        return [
-            float(p["seconds"])
+    def cpu(self, variant: str, n: int, phase: str) -> float | None:
+        samples = [
+            float(p["cpu_seconds"])
             for r in self._runs(variant, n)
             for p in r["phases"]
-            if p["phase"] == phase
+            if p["phase"] == phase and "cpu_seconds" in p
         ]
+        return _median(samples)
+
+    def load(self, n: int) -> str:
+        loads = [
+            float(r["load_before"])
+            for r in self.data["runs"]
+            if int(r["n"]) == n and "load_before" in r
+        ]
+        return "n/a" if not loads else f"{min(loads):.1f} to {max(loads):.1f}"
 
     def counts(self, variant: str, n: int, phase: str) -> dict[str, int] | None:
         for run in self._runs(variant, n):
@@ -119,6 +129,8 @@ def phase_table(summary: Summary, n: int) -> list[str]:
         t_ours = summary.seconds("onence", n, phase)
         t_noop = summary.seconds("noop", n, phase)
         t_loop = summary.loop_seconds("same", n, phase)
+        t_min = summary.loop_seconds("minimum", n, phase)
+        no_calls = ours is not None and calls.total(ours) == 0
         total = "n/a" if ours is None else str(calls.total(ours))
         if ours is not None and summary.counts_vary("onence", n, phase):
             total += " (varies)"
@@ -134,8 +146,11 @@ def phase_table(summary: Summary, n: int) -> list[str]:
                 _fmt_s(t_ours),
                 _fmt_s(t_noop),
                 _fmt_s(t_loop),
+                _fmt_s(t_min),
                 _fmt_ratio(t_ours, t_noop),
-                _fmt_ratio(t_ours, t_loop),
+                "n/a (no calls)" if no_calls else _fmt_ratio(t_ours, t_loop),
+                _fmt_s(summary.cpu("onence", n, phase)),
+                _fmt_s(summary.cpu("noop", n, phase)),
             ]
         )
     header = [
@@ -145,56 +160,44 @@ def phase_table(summary: Summary, n: int) -> list[str]:
         "minimum",
         "ours s",
         "no-op provider s",
-        "requests loop s",
+        "requests loop s (same calls)",
+        "requests loop s (minimum calls)",
         "ours / no-op",
         "ours / loop",
+        "ours CPU s",
+        "no-op CPU s",
     ]
     return _table(header, rows)
 
 
-def growth_table(summary: Summary, small: int, large: int) -> list[str]:
+def growth_table(summary: Summary) -> list[str]:
+    """Per phase: calls, list calls and time at each size; ms per extra webhook between sizes."""
+    sizes = summary.sizes
+    pairs = list(itertools.pairwise(sizes))
     rows = []
     for phase in calls.PHASES:
-        c_small = summary.counts("onence", small, phase)
-        c_large = summary.counts("onence", large, phase)
-        t_small, t_large = (
-            summary.seconds("onence", small, phase),
-            summary.seconds("onence", large, phase),
-        )
-        n_small, n_large = (
-            summary.seconds("noop", small, phase),
-            summary.seconds("noop", large, phase),
-        )
-        marginal = "n/a"
-        if t_small is not None and t_large is not None:
-            marginal = f"{(t_large - t_small) / (large - small) * 1000:.0f}"
-        noop_marginal = "n/a"
-        if n_small is not None and n_large is not None:
-            noop_marginal = f"{(n_large - n_small) / (large - small) * 1000:.0f}"
-        list_calls = "n/a"
-        if c_small is not None and c_large is not None:
-            list_calls = f"{c_small['list']} -> {c_large['list']}"
-        rows.append(
-            [
-                calls.PHASE_LABELS[phase],
-                "n/a"
-                if c_small is None or c_large is None
-                else f"{calls.total(c_small)} -> {calls.total(c_large)}",
-                list_calls,
-                f"{_fmt_s(t_small)} -> {_fmt_s(t_large)}",
-                _fmt_ratio(t_large, t_small),
-                marginal,
-                noop_marginal,
-            ]
-        )
+        counts = [summary.counts("onence", n, phase) for n in sizes]
+        row = [
+            calls.PHASE_LABELS[phase],
+            " / ".join("n/a" if c is None else str(calls.total(c)) for c in counts),
+            " / ".join("n/a" if c is None else str(c["list"]) for c in counts),
+            " / ".join(_fmt_s(summary.seconds("onence", n, phase)) for n in sizes),
+        ]
+        for variant in ("onence", "noop"):
+            for a, b in pairs:
+                t_a, t_b = summary.seconds(variant, a, phase), summary.seconds(variant, b, phase)
+                row.append(
+                    "n/a" if t_a is None or t_b is None else f"{(t_b - t_a) / (b - a) * 1000:.0f}"
+                )
+        rows.append(row)
+    sizes_text = " / ".join(str(n) for n in sizes)
     header = [
         "phase",
-        f"calls N={small} -> {large}",
+        f"calls (N = {sizes_text})",
         "list calls",
         "ours s",
-        "time growth",
-        "ms per extra webhook (ours)",
-        "ms per extra webhook (no-op)",
+        *[f"ours ms per extra webhook {a}->{b}" for a, b in pairs],
+        *[f"no-op ms per extra webhook {a}->{b}" for a, b in pairs],
     ]
     return _table(header, rows)
 
@@ -217,18 +220,22 @@ def findings(summary: Summary) -> list[str]:
                     f"- N={n}, {calls.PHASE_LABELS[phase]}: {ours['token']} token requests in"
                     " one engine run (limit: 1)."
                 )
-    if len(summary.sizes) >= 2:
-        small, large = summary.sizes[0], summary.sizes[-1]
-        c_small = summary.counts("onence", small, "refresh")
-        c_large = summary.counts("onence", large, "refresh")
-        if c_small is not None and c_large is not None:
-            ratio = large / small
-            grew = c_large["list"] / max(1, c_small["list"])
-            verdict = "quadratic" if grew > 1.5 * ratio else "not quadratic"
-            lines.append(
-                f"- refresh list calls {c_small['list']} -> {c_large['list']} for N {small} ->"
-                f" {large} (x{grew:.1f} for x{ratio:.0f} webhooks): {verdict}."
+    refresh = [(n, summary.counts("onence", n, "refresh")) for n in summary.sizes]
+    known = [(n, c) for n, c in refresh if c is not None]
+    if len(known) >= 2:
+        per_webhook = [c["list"] / n for n, c in known]
+        text = ", ".join(f"{c['list']} at N={n}" for n, c in known)
+        per_text = " / ".join(f"{x:.2f}" for x in per_webhook)
+        if per_webhook[-1] > 1.5 * max(per_webhook[0], 1e-9):
+            verdict = "list calls per webhook grow with N: refresh is quadratic in list calls"
+        elif per_webhook[-1] >= 0.5:
+            verdict = (
+                "about one list request per webhook: linear while one page holds every"
+                " integration, quadratic (N x pages) beyond"
             )
+        else:
+            verdict = "list calls do not grow with N per webhook"
+        lines.append(f"- refresh list calls: {text} (per webhook {per_text}): {verdict}.")
     return lines or ["- Every phase made the minimum number of calls."]
 
 
@@ -325,12 +332,14 @@ def render(data: Mapping[str, Any]) -> str:
     for n in summary.sizes:
         out.append(f"### N = {n} webhooks")
         out.append("")
+        out.append(f"Load average (1 min) at the start of each engine run: {summary.load(n)}.")
+        out.append("")
         out += phase_table(summary, n)
         out.append("")
     if len(summary.sizes) >= 2:
-        out.append(f"### Growth from N = {summary.sizes[0]} to N = {summary.sizes[-1]}")
+        out.append("### Growth with N")
         out.append("")
-        out += growth_table(summary, summary.sizes[0], summary.sizes[-1])
+        out += growth_table(summary)
         out.append("")
     out.append("### Calls over the minimum (computed)")
     out.append("")

@@ -7,9 +7,13 @@ of ``bench/RESULTS.md``.
 
 Usage::
 
-    make bench                                   # N = 10 (3 times) and 100
+    make bench                                   # N = 10 (3 times), 100 and 250
     make bench BENCH_ARGS="--quick"              # N = 10 once, short probe: a smoke run
-    .venv/bin/python bench/run.py --sizes 10,100,300 --repeat-small 2
+    make bench BENCH_ARGS="--sizes 10,100 --repeat 2"
+    .venv/bin/python bench/run.py --render bench/results/latest.json   # tables again, no run
+
+N = 250 is there because 100 webhooks fit in one list page: only past a page does a refresh
+that lists per webhook show its N x pages growth.
 
 The engine (``pulumi``) must be on PATH, as ``make bench`` arranges.
 """
@@ -43,7 +47,7 @@ LATEST_JSON = REPO_ROOT / "bench" / "results" / "latest.json"
 
 def _parse(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--sizes", default="10,100", help="webhook counts, comma-separated")
+    parser.add_argument("--sizes", default="10,100,250", help="webhook counts, comma-separated")
     parser.add_argument(
         "--repeat-small", type=int, default=3, help="repeats of the smallest size (noise)"
     )
@@ -56,6 +60,9 @@ def _parse(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--quick", action="store_true", help="N=10 once, 10 probe calls")
     parser.add_argument("--no-write", action="store_true", help="print only; write no file")
     parser.add_argument("--json", type=Path, default=LATEST_JSON, help="results file")
+    parser.add_argument(
+        "--render", type=Path, metavar="JSON", help="re-render RESULTS.md from a results file"
+    )
     args = parser.parse_args(argv)
     if args.quick:
         args.sizes, args.repeat_small, args.repeat, args.probe_calls = "10", 1, 1, 10
@@ -119,6 +126,12 @@ def _log(message: str) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     args = _parse(argv)
+    if args.render is not None:
+        generated = report.render(json.loads(args.render.read_text()))
+        print(generated)
+        if not args.no_write:
+            report.write_results_md(RESULTS_MD, generated, _template())
+        return 0
     if shutil.which("pulumi") is None:
         print("bench: `pulumi` is not on PATH; run `make bench`", file=sys.stderr)
         return 2
