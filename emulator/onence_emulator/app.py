@@ -11,6 +11,7 @@ import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
+import anyio.to_thread
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
@@ -27,6 +28,7 @@ from .settings import Settings
 from .store import Store
 
 log = logging.getLogger(__name__)
+THREADS = 200
 
 
 def _request_errors(exc: RequestValidationError) -> list[dict[str, str]]:
@@ -50,6 +52,9 @@ def create_app(settings: Settings, *, sender: Sender | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        # Route handlers run in worker threads; test and restart may wait up to the delivery
+        # timeout there, so allow more of them than the default 40 to keep the API responsive.
+        anyio.to_thread.current_default_thread_limiter().total_tokens = THREADS
         delivery.start()
         try:
             yield

@@ -56,6 +56,8 @@ def _check_url(value: str) -> str:
         raise ValueError("URL must use https")
     if not host:
         raise ValueError("URL must name a host")
+    if not host.isascii():
+        raise ValueError("URL host must be ASCII (give internationalised domains in punycode)")
     return value
 
 

@@ -34,13 +34,15 @@ def _hook(api, receiver: HttpsReceiver, **overrides: Any) -> dict[str, Any]:
         "eventTypes": [{"type": "TELEMETRY_DATA"}, {"type": "LIFECYCLE"}],
     }
     body.update(overrides)
-    return api.create_webhook(**body)
+    created: dict[str, Any] = api.create_webhook(**body)
+    return created
 
 
 def _state(api, item_id: str) -> dict[str, Any]:
     response = api.get(f"{CLOUDS}/{item_id}")
     assert response.status_code == 200
-    return response.json()
+    body: dict[str, Any] = response.json()
+    return body
 
 
 def _fail_webhook(emulator: EmulatorProcess, receiver: HttpsReceiver, api, item_id: str) -> None:

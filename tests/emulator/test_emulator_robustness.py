@@ -101,8 +101,10 @@ def test_server_survives_a_barrage_of_bad_requests(emulator: EmulatorProcess, em
     def hit(index: int) -> int:
         body = bad_bodies[index % len(bad_bodies)]
         if index % 3 == 0:
-            return emulator_api.patch(f"{WEBHOOKS}/{kept['id']}", json=body).status_code
-        return emulator_api.post(WEBHOOKS, json=body).status_code
+            status: int = emulator_api.patch(f"{WEBHOOKS}/{kept['id']}", json=body).status_code
+        else:
+            status = emulator_api.post(WEBHOOKS, json=body).status_code
+        return status
 
     with ThreadPoolExecutor(max_workers=8) as pool:
         statuses = list(pool.map(hit, range(60)))

@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import threading
 from pathlib import Path
+from typing import Any
 
 import pytest
 from onence_emulator import events
@@ -14,7 +15,7 @@ from onence_emulator.models import Integration
 from onence_emulator.settings import Settings, SettingsError, parse_users
 from onence_emulator.store import Store, UrlConflictError
 
-HOOK = {
+HOOK: dict[str, Any] = {
     "name": "unit",
     "url": "https://unit.example.com/x",
     "headers": {"x-api-key": "unit-secret"},

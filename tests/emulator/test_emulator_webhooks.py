@@ -65,7 +65,7 @@ def test_json_payload_defaults_to_false_and_empty_headers_are_allowed(emulator_a
     assert created["headers"] == {}
 
 
-INVALID_CREATE_BODIES = {
+INVALID_CREATE_BODIES: dict[str, dict[str, Any]] = {
     "name missing": {"name": None},
     "empty name": {"name": ""},
     "name over 128 characters": {"name": "n" * 129},
@@ -74,6 +74,7 @@ INVALID_CREATE_BODIES = {
     "http url": {"url": "http://ingest.example.com/hook"},
     "url without scheme": {"url": "www.example.com"},
     "url without host": {"url": "https:///path"},
+    "non-punycode host": {"url": "https://bücher.example/hook"},
     "url not a string": {"url": ["https://x.example.com"]},
     "headers missing": {"headers": None},
     "header value not a string": {"headers": {"x-api-key": 123}},
