@@ -296,8 +296,8 @@ def test_a_create_that_times_out_never_leaves_a_duplicate(emulator: EmulatorProc
     wanted = spec(name="slow-create")
     emulator.admin.add_fault("latency", method="POST", path="/webhooks$", times=1, latency_ms=1200)
     client.create_webhook(wanted)
-    # The first POST is still being handled after the client gave up on it; wait until the
-    # emulator has answered both POSTs, then count.
+    # The first POST is still being handled when the client gives up on it and looks the
+    # webhook up; wait until the emulator has answered both POSTs, then count.
     assert wait_until(lambda: len(calls(emulator, "POST", WEBHOOKS_PATH)) == 2, timeout=15)
     assert len([h for h in make_client(emulator).list_webhooks() if h.name == "slow-create"]) == 1
 

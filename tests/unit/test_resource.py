@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import base64
+import os
+import subprocess
+import sys
 from collections.abc import Callable
 from typing import Any, cast
 
@@ -235,3 +238,21 @@ def test_the_package_exports_exactly_its_public_names() -> None:
     public = {n for n in dir(pulumi_onence) if not n.startswith("_")}
     modules = {"cli"}  # submodules imported by a test run may show up as attributes
     assert set(pulumi_onence.__all__) == public - modules
+
+
+def test_importing_the_package_starts_nothing_and_prints_nothing() -> None:
+    probe = (
+        "import threading, pulumi_onence, pulumi_onence._client as c; "
+        "assert threading.active_count() == 1, threading.enumerate(); "
+        "assert c._tokens == {}"
+    )
+    env = {k: v for k, v in os.environ.items() if not k.startswith("ONENCE_")}
+    done = subprocess.run(
+        [sys.executable, "-c", probe],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env=env,
+        check=False,
+    )
+    assert (done.returncode, done.stdout, done.stderr) == (0, "", "")
