@@ -39,6 +39,7 @@ from ._config import Settings
 from ._errors import (
     ApiError,
     AuthenticationError,
+    ConflictError,
     NotFoundError,
     OnenceError,
     RateLimitedError,
@@ -289,6 +290,19 @@ class OnenceClient:
                     "POST", _WEBHOOKS, json=spec.to_api(), idempotent=False, secrets=secrets
                 )
                 return Integration.model_validate(body)
+            except ConflictError as exc:
+                # On a repeated POST, 409 (URL taken) may mean an earlier attempt of this call
+                # committed after all (its answer lost); adopt it if name and URL match.
+                if attempt == 1:
+                    raise
+                try:
+                    existing = self._find_created(spec)
+                except OnenceError:
+                    raise exc from None
+                if existing is None:
+                    raise
+                log.warning("webhook %r exists (id %s); adopting it", spec.name, existing.id)
+                return existing
             except (TransportError, ServerError) as exc:
                 log.warning("create of %r was ambiguous (%s); looking it up", spec.name, exc)
                 try:

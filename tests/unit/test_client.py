@@ -451,3 +451,36 @@ def test_the_token_request_sends_basic_credentials_and_client_credentials_grant(
     assert token_request.headers["Authorization"].startswith("Basic ")
     assert json.loads(token_request.body or b"{}") == {"grant_type": "client_credentials"}
     assert adapter.seen[1].headers["Authorization"] == "Bearer tok-123456"
+
+
+def test_a_conflict_on_a_repeated_create_adopts_the_late_first_attempt() -> None:
+    wanted = spec(name="late-commit")
+    stored: list[dict[str, Any]] = []
+    posts: list[int] = []
+
+    def answer(request: requests.PreparedRequest) -> tuple[int, dict[str, str], Any]:
+        url = request.url or ""
+        if request.method == "POST":
+            posts.append(1)
+            if len(posts) == 1:
+                return 502, {}, {"statusText": "Server Error"}  # the answer is lost
+            # The first attempt commits late, so this one finds the URL taken.
+            stored.append({"id": "late-1", "name": wanted.name, "type": "WEBHOOK"})
+            return 409, {}, {"errors": [{"message": "The URL is already used"}]}
+        if url.endswith("/late-1"):
+            return 200, {}, {**stored[0], "url": wanted.url, "eventTypes": []}
+        return 200, {}, {"page": 1, "pageAmount": 1, "items": stored}
+
+    client, _ = fake_client(with_token(answer))
+    assert client.create_webhook(wanted).id == "late-1"
+    assert len(posts) == 2
+
+
+def test_a_conflict_on_the_first_create_is_reported_not_adopted() -> None:
+    def answer(request: requests.PreparedRequest) -> tuple[int, dict[str, str], Any]:
+        return 409, {}, {"errors": [{"message": "The URL is already used"}]}
+
+    client, adapter = fake_client(with_token(answer))
+    with pytest.raises(ConflictError, match="already used"):
+        client.create_webhook(spec())
+    assert [r.method for r in adapter.seen] == ["POST", "POST"]  # token, create
