@@ -313,7 +313,8 @@ class WebhookProvider(ResourceProvider):
         if news.get("restartIfFailed") is True and olds.get("state") == FAILED:
             result = self._api().restart_webhook(_id)
             for key, value in self._computed(result.integration).items():
-                outs[key] = value
+                if value is not None:
+                    outs[key] = value
             if result.status != "SUCCESS":
                 self._warn(
                     f"webhook {spec.name!r} ({_id}) is still {outs.get('state')}: restart "
