@@ -62,6 +62,7 @@ __all__ = [
     "URL_NO_CREDENTIALS",
     "WEBHOOK_TYPE",
     "NotKnownDuringPreviewError",
+    "PolicyConfigError",
 ]
 
 POLICY_PACK_NAME: Final = "onence-webhooks"
@@ -202,6 +203,28 @@ def _message(rule: str, resource: str, text: str) -> str:
     return f'Webhook "{resource}" violates {rule}: {text}'
 
 
+class PolicyConfigError(ValueError):
+    """A policy was configured with a setting it does not have (a misspelt name, say).
+
+    The engine checks setting types against each policy's schema but accepts unknown names, so a
+    typo such as ``allowedDomain`` would silently leave a rule inactive; this fails the run instead.
+    """
+
+
+def _check_settings(
+    config: Mapping[str, Any], rule: str, schema: PolicyConfigSchema | None
+) -> None:
+    known = set(schema.properties) if schema is not None else set()
+    unknown = sorted(set(config) - known)
+    if unknown:
+        names = ", ".join(repr(_short(str(n))) for n in unknown)
+        expected = ", ".join(sorted(known)) or "none"
+        raise PolicyConfigError(
+            f"{rule}: unknown {_plural('setting', len(unknown))} {names} in the policy pack "
+            f"config (settings of this policy: {expected})"
+        )
+
+
 def _config_strings(args: ResourceValidationArgs, key: str) -> list[str]:
     value = args.get_config().get(key) or []
     return [str(v) for v in value if isinstance(v, str) and v.strip()]
@@ -289,6 +312,7 @@ def _url_or_skip(args: ResourceValidationArgs, rule: str) -> str | None:
 
 
 def _validate_url_https(args: ResourceValidationArgs, report: ReportViolation) -> None:
+    _check_settings(args.get_config(), URL_HTTPS_NAME, None)
     _require_webhook(args)
     url = _url_or_skip(args, URL_HTTPS_NAME)
     if url is None:
@@ -374,6 +398,7 @@ def _only_placeholders(value: str) -> bool:
 
 
 def _validate_url_no_credentials(args: ResourceValidationArgs, report: ReportViolation) -> None:
+    _check_settings(args.get_config(), URL_NO_CREDENTIALS_NAME, _NO_CREDENTIALS_SETTINGS)
     _require_webhook(args)
     url = _url_or_skip(args, URL_NO_CREDENTIALS_NAME)
     if url is None:
@@ -431,6 +456,17 @@ def _validate_url_no_credentials(args: ResourceValidationArgs, report: ReportVio
         )
 
 
+_NO_CREDENTIALS_SETTINGS = PolicyConfigSchema(
+    properties={
+        "allowedQueryParameters": {
+            "type": "array",
+            "items": {"type": "string"},
+            "default": [],
+            "description": "Query parameter names that look like credentials but are not.",
+        }
+    }
+)
+
 URL_NO_CREDENTIALS: Final = ResourceValidationPolicy(
     name=URL_NO_CREDENTIALS_NAME,
     description="Webhook URLs must not carry credentials (user info, or key/token/password "
@@ -438,16 +474,7 @@ URL_NO_CREDENTIALS: Final = ResourceValidationPolicy(
     validate=_validate_url_no_credentials,
     enforcement_level=EnforcementLevel.MANDATORY,
     severity=Severity.HIGH,
-    config_schema=PolicyConfigSchema(
-        properties={
-            "allowedQueryParameters": {
-                "type": "array",
-                "items": {"type": "string"},
-                "default": [],
-                "description": "Query parameter names that look like credentials but are not.",
-            }
-        }
-    ),
+    config_schema=_NO_CREDENTIALS_SETTINGS,
     remediation_steps="Send the credential in a header, e.g. headers={'x-api-key': secret}.",
 )
 
@@ -466,6 +493,7 @@ def _event_type_name(item: object) -> object:
 
 
 def _validate_event_types(args: ResourceValidationArgs, report: ReportViolation) -> None:
+    _check_settings(args.get_config(), EVENT_TYPES_KNOWN_NAME, None)
     _require_webhook(args)
     rule = EVENT_TYPES_KNOWN_NAME
     value = _read(args.props, "eventTypes")
@@ -537,6 +565,7 @@ def _undocumented_tokens(text: str) -> list[str]:
 
 
 def _validate_placeholders(args: ResourceValidationArgs, report: ReportViolation) -> None:
+    _check_settings(args.get_config(), PLACEHOLDERS_DOCUMENTED_NAME, None)
     _require_webhook(args)
     rule = PLACEHOLDERS_DOCUMENTED_NAME
     unknown_paths: list[str] = []
@@ -616,6 +645,7 @@ def _is_auth_header(name: str, extra: Iterable[str]) -> bool:
 
 
 def _validate_auth_header(args: ResourceValidationArgs, report: ReportViolation) -> None:
+    _check_settings(args.get_config(), AUTH_HEADER_NAME, _AUTH_HEADER_SETTINGS)
     _require_webhook(args)
     rule = AUTH_HEADER_NAME
     headers = _read(args.props, "headers")
@@ -653,22 +683,24 @@ def _validate_auth_header(args: ResourceValidationArgs, report: ReportViolation)
     )
 
 
+_AUTH_HEADER_SETTINGS = PolicyConfigSchema(
+    properties={
+        "headerNames": {
+            "type": "array",
+            "items": {"type": "string"},
+            "default": [],
+            "description": "Further header names that count as authentication headers.",
+        }
+    }
+)
+
 AUTH_HEADER: Final = ResourceValidationPolicy(
     name=AUTH_HEADER_NAME,
     description="Webhooks should send an authentication header (Authorization, X-Api-Key, ...).",
     validate=_validate_auth_header,
     enforcement_level=EnforcementLevel.ADVISORY,
     severity=Severity.MEDIUM,
-    config_schema=PolicyConfigSchema(
-        properties={
-            "headerNames": {
-                "type": "array",
-                "items": {"type": "string"},
-                "default": [],
-                "description": "Further header names that count as authentication headers.",
-            }
-        }
-    ),
+    config_schema=_AUTH_HEADER_SETTINGS,
 )
 
 
@@ -687,6 +719,7 @@ def _domain_matches(host: str, entry: str) -> bool:
 
 
 def _validate_allowed_domains(args: ResourceValidationArgs, report: ReportViolation) -> None:
+    _check_settings(args.get_config(), ALLOWED_DOMAINS_NAME, _ALLOWED_DOMAINS_SETTINGS)
     _require_webhook(args)
     rule = ALLOWED_DOMAINS_NAME
     allowed = _config_strings(args, "allowedDomains")
@@ -718,6 +751,18 @@ def _validate_allowed_domains(args: ResourceValidationArgs, report: ReportViolat
         )
 
 
+_ALLOWED_DOMAINS_SETTINGS = PolicyConfigSchema(
+    properties={
+        "allowedDomains": {
+            "type": "array",
+            "items": {"type": "string", "minLength": 1},
+            "default": [],
+            "description": "Domains webhooks may deliver to: example.com allows it and its "
+            "subdomains, *.example.com only its subdomains. Empty: the policy does not apply.",
+        }
+    }
+)
+
 ALLOWED_DOMAINS: Final = ResourceValidationPolicy(
     name=ALLOWED_DOMAINS_NAME,
     description="Webhook URLs must point at a configured allowed domain (inactive until "
@@ -725,17 +770,7 @@ ALLOWED_DOMAINS: Final = ResourceValidationPolicy(
     validate=_validate_allowed_domains,
     enforcement_level=EnforcementLevel.MANDATORY,
     severity=Severity.HIGH,
-    config_schema=PolicyConfigSchema(
-        properties={
-            "allowedDomains": {
-                "type": "array",
-                "items": {"type": "string", "minLength": 1},
-                "default": [],
-                "description": "Domains webhooks may deliver to: example.com allows it and its "
-                "subdomains, *.example.com only its subdomains. Empty: the policy does not apply.",
-            }
-        }
-    ),
+    config_schema=_ALLOWED_DOMAINS_SETTINGS,
 )
 
 
@@ -766,6 +801,7 @@ def _comparable_url(url: str) -> str:
 
 
 def _validate_urls_unique(args: StackValidationArgs, report: ReportViolation) -> None:
+    _check_settings(args.get_config(), URLS_UNIQUE_NAME, None)
     rule = URLS_UNIQUE_NAME
     groups: dict[str, list[tuple[str, str, str]]] = {}
     pending: list[str] = []

@@ -39,6 +39,11 @@ def with_(**changes: Any) -> dict[str, Any]:
     return props
 
 
+def configured(policy: ResourceValidationPolicy, domain: str) -> dict[str, Any] | None:
+    """Per-policy config as the engine passes it: allowed domains only to their own rule."""
+    return {"allowedDomains": [domain]} if policy is rules.ALLOWED_DOMAINS else None
+
+
 def only_message(outcome: Outcome) -> str:
     assert outcome.not_applicable is None
     assert len(outcome.messages) == 1, outcome.messages
@@ -50,9 +55,7 @@ def only_message(outcome: Outcome) -> str:
 
 @pytest.mark.parametrize("policy", RESOURCE_POLICIES, ids=lambda p: p.name)
 def test_passing_webhook_passes_every_resource_rule(policy: ResourceValidationPolicy) -> None:
-    outcome = run_resource_policy(
-        policy, passing_props(), config={"allowedDomains": ["example.com"]}
-    )
+    outcome = run_resource_policy(policy, passing_props(), config=configured(policy, "example.com"))
     assert outcome.messages == []
     assert outcome.not_applicable is None
 
@@ -61,7 +64,7 @@ def test_passing_webhook_passes_every_resource_rule(policy: ResourceValidationPo
 def test_other_resource_types_are_not_applicable(policy: ResourceValidationPolicy) -> None:
     props = with_(url="http://user:pw@:ip:/x?token=t", eventTypes=[], headers={})
     outcome = run_resource_policy(
-        policy, props, resource_type="aws:s3/bucket:Bucket", config={"allowedDomains": ["a.b"]}
+        policy, props, resource_type="aws:s3/bucket:Bucket", config=configured(policy, "a.b")
     )
     assert outcome.messages == []
     assert outcome.not_applicable == "not a 1NCE webhook (pulumi-python:dynamic/onence:Webhook)"
@@ -88,6 +91,23 @@ def test_levels_match_the_issue() -> None:
         "webhook-urls-unique": EnforcementLevel.MANDATORY,
     }
     assert isinstance(rules.URLS_UNIQUE, StackValidationPolicy)
+
+
+@pytest.mark.parametrize("policy", RESOURCE_POLICIES, ids=lambda p: p.name)
+def test_misspelt_setting_fails_loudly_naming_it(policy: ResourceValidationPolicy) -> None:
+    with pytest.raises(
+        rules.PolicyConfigError, match=f"{policy.name}: unknown setting 'allowedDomain'"
+    ):
+        run_resource_policy(policy, passing_props(), config={"allowedDomain": ["example.com"]})
+
+
+def test_misspelt_setting_of_the_stack_rule_fails_loudly() -> None:
+    def report(_message: str, _urn: str | None = None) -> None:
+        raise AssertionError("nothing may be reported")
+
+    args = StackValidationArgs([], config={"enforcement": "mandatory"})
+    with pytest.raises(rules.PolicyConfigError, match="webhook-urls-unique: unknown setting"):
+        rules.URLS_UNIQUE.validate(args, report)
 
 
 def test_event_types_match_the_providers_enum() -> None:

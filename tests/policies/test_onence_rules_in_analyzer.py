@@ -3,6 +3,7 @@ encoded on the wire (secrets wrapped, unknowns as sentinels) and levels set by C
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import onence_rules as rules
@@ -12,7 +13,13 @@ from pulumi.runtime.proto import analyzer_pb2
 from pulumi_policy import ResourceValidationPolicy
 from pulumi_policy.proxy import UNKNOWN_STRING_VALUE
 
-from tests.policies.policy_harness import SECRET, Analyzer, as_secret, passing_props
+from tests.policies.policy_harness import (
+    POLICIES_DIR,
+    SECRET,
+    Analyzer,
+    as_secret,
+    passing_props,
+)
 
 ADVISORY = analyzer_pb2.ADVISORY
 MANDATORY = analyzer_pb2.MANDATORY
@@ -194,6 +201,26 @@ def test_configured_allowed_domains_are_mandatory() -> None:
     assert diagnostic.enforcementLevel == MANDATORY
     assert '"ingest.example.com"' in diagnostic.message
     assert list(response.not_applicable) == []
+
+
+def test_example_config_file_applies_as_documented() -> None:
+    config = json.loads((POLICIES_DIR / "config.example.json").read_text())
+    analyzer = Analyzer(config)
+    assert list(analyzer.analyze(wire_props()).diagnostics) == []  # ingest.example.com allowed
+    props = wire_props(
+        url="https://hooks.example.org/1nce?tenant-key=acme", headers={"accept": "text/plain"}
+    )
+    found = by_policy(analyzer.analyze(props))
+    assert {name: [d.enforcementLevel for d in ds] for name, ds in found.items()} == {
+        "webhook-auth-header": [MANDATORY],
+        "webhook-allowed-domains": [MANDATORY],
+    }
+
+
+def test_misspelt_setting_makes_the_analyzer_call_fail() -> None:
+    analyzer = Analyzer({"webhook-allowed-domains": {"allowedDomain": ["example.com"]}})
+    with pytest.raises(rules.PolicyConfigError, match="'allowedDomain'"):
+        analyzer.analyze(wire_props())
 
 
 def test_remediate_level_is_reported_as_mandatory() -> None:

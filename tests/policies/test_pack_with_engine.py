@@ -243,6 +243,23 @@ def test_config_file_turns_on_allowed_domains(stack: PulumiStack, tmp_path: Path
     assert findings(output_of(result)) == {("mandatory", "webhook-allowed-domains", "telemetry")}
 
 
+def test_config_file_with_a_misspelt_setting_fails_preview(
+    stack: PulumiStack, tmp_path: Path
+) -> None:
+    stack.write_program(
+        program(
+            'Webhook("telemetry", url="https://ingest.example.com/1nce",'
+            ' headers={"x-api-key": key}, event_types=["TELEMETRY_DATA"])'
+        )
+    )
+    typo = policy_pack_config(
+        tmp_path, {"webhook-allowed-domains": {"allowedDomain": ["example.org"]}}
+    )
+    result = preview(stack, typo)
+    assert result.returncode != 0
+    assert "webhook-allowed-domains: unknown setting 'allowedDomain'" in output_of(result)
+
+
 # ------------------------------------------------------------------------------ unknown values
 
 
