@@ -20,6 +20,7 @@ from __future__ import annotations
 import json
 import os
 import subprocess
+import threading
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -141,6 +142,7 @@ class PulumiCli:
         self._secrets: set[str] = {
             v for k, v in env.items() if v and k in {"PULUMI_CONFIG_PASSPHRASE", "ONENCE_PASSWORD"}
         }
+        self._lock = threading.Lock()  # webhooks() and config() may run in parallel
 
     def __repr__(self) -> str:
         return f"PulumiCli(stack={self.stack!r}, cwd={self.cwd!r})"
@@ -154,7 +156,8 @@ class PulumiCli:
         """Run ``pulumi config --show-secrets --json`` and keep the ``onence:*`` keys."""
         doc = self._json(["config", "--show-secrets", "--json"], what="read the stack's config")
         config = onence_config(doc)
-        self._secrets.update(v for v in config.values() if v)
+        with self._lock:
+            self._secrets.update(v for v in config.values() if v)
         return config
 
     def _json(self, args: list[str], *, what: str) -> Any:
@@ -175,7 +178,9 @@ class PulumiCli:
                 f"could not {what} of {where}: pulumi did not answer within {self._timeout:g}s"
             ) from exc
         if done.returncode != 0:
-            reason = one_line_error(done.stderr, self._secrets)
+            with self._lock:
+                secrets = tuple(self._secrets)
+            reason = one_line_error(done.stderr, secrets)
             raise StackError(f"could not {what} of {where}: {reason}")
         try:
             return json.loads(done.stdout)

@@ -239,35 +239,43 @@ def program(argv: Sequence[str], runtime: Runtime) -> ExitStatus:
     """Parse ``argv``, run the command, print its outcome; errors propagate to :func:`main`."""
     args = build_parser(runtime.stdout).parse_args(list(argv))
     reader = runtime.open_stack(args.stack, args.cwd, runtime.environ)
-    webhooks = _select(reader.webhooks(), args.names)
-    if not webhooks:
+    # Decrypting the config takes the Pulumi CLI a second or more: read it meanwhile.
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="onence-config") as pool:
+        config = pool.submit(reader.config)
+        webhooks = _select(reader.webhooks(), args.names)
+        settings = load_settings(config.result(), runtime.environ) if webhooks else None
+    outcomes: list[Outcome] = []
+    if settings is None:
         where = f"stack {args.stack!r}" if args.stack else "the stack"
         runtime.stderr.write(f"{PROG}: no onence webhooks in {where}\n")
-        outcomes: list[Outcome] = []
     else:
-        settings = load_settings(reader.config(), runtime.environ)
-        api = runtime.make_api(settings)
-        try:
-            if args.command == "test":
-                outcomes = run_test(api, webhooks)
-            elif args.command == "restart":
-                outcomes = run_restart(api, webhooks, restart_all=args.all)
-            else:
-                outcomes = run_status(api, webhooks)
-        except TransportError as exc:
-            raise ConfigurationError(
-                f"cannot reach the 1NCE API at {settings.api_url} ({_one_line(str(exc))}); "
-                "check onence:apiUrl or ONENCE_API_URL"
-            ) from exc
-        finally:
-            close = getattr(api, "close", None)
-            if callable(close):
-                close()
+        outcomes = _run_command(args, runtime.make_api(settings), settings, webhooks)
     if args.json:
         _print_json(runtime.stdout, args.command, args.stack, outcomes)
     elif outcomes:
         _print_table(runtime.stdout, args.command, outcomes)
     return ExitStatus.SUCCESS if all(o.ok for o in outcomes) else ExitStatus.FAILED
+
+
+def _run_command(
+    args: argparse.Namespace, api: WebhookApi, settings: Settings, webhooks: list[StackWebhook]
+) -> list[Outcome]:
+    """Dispatch to the command; an unreachable API is a configuration problem (exit 2)."""
+    try:
+        if args.command == "test":
+            return run_test(api, webhooks)
+        if args.command == "restart":
+            return run_restart(api, webhooks, restart_all=args.all)
+        return run_status(api, webhooks)
+    except TransportError as exc:
+        raise ConfigurationError(
+            f"cannot reach the 1NCE API at {settings.api_url} ({_one_line(str(exc))}); "
+            "check onence:apiUrl or ONENCE_API_URL"
+        ) from exc
+    finally:
+        close = getattr(api, "close", None)
+        if callable(close):
+            close()
 
 
 def run_status(api: WebhookApi, webhooks: Sequence[StackWebhook]) -> list[Outcome]:
