@@ -79,7 +79,7 @@ def test_second_up_and_preview_change_nothing(make_stack, emulator):
     second = stack.up()
     assert_no_changes(stack)
 
-    assert "2 unchanged" in second.stdout
+    assert "3 unchanged" in second.stdout  # the stack and its two webhooks
     calls = emulator.admin.calls()
     assert writes(calls) == []
     # Two engine runs (up, preview): at most one token each.
