@@ -89,7 +89,9 @@ def create_app(settings: Settings, *, sender: Sender | None = None) -> FastAPI:
         if exc.status_code == 404:
             return error_response(404, f"No resource at {request.url.path}")
         if exc.status_code == 405:
-            return error_response(405, f"Method {request.method} is not allowed here")
+            return error_response(
+                405, f"Method {request.method} is not allowed here", headers=exc.headers
+            )
         return error_response(exc.status_code, "Request failed")
 
     @app.exception_handler(Exception)

@@ -26,6 +26,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import trustme
+from requests.structures import CaseInsensitiveDict
 
 
 @dataclass(frozen=True)
@@ -35,17 +36,14 @@ class ReceivedRequest:
     method: str
     path: str
     query: str
-    headers: dict[str, str] = field(repr=False)
+    headers: CaseInsensitiveDict[str] = field(repr=False)
+    """Request headers; lookups ignore case (``headers["X-Api-Key"]``)."""
     body: bytes = field(repr=False)
     json: Any = field(default=None, repr=False)
 
     def header(self, name: str) -> str | None:
         """Case-insensitive header lookup."""
-        wanted = name.lower()
-        for key, value in self.headers.items():
-            if key.lower() == wanted:
-                return value
-        return None
+        return self.headers.get(name)
 
 
 class _Handler(BaseHTTPRequestHandler):
@@ -76,7 +74,7 @@ class _Handler(BaseHTTPRequestHandler):
                 method=self.command,
                 path=parts.path,
                 query=parts.query,
-                headers=dict(self.headers.items()),
+                headers=CaseInsensitiveDict(dict(self.headers.items())),
                 body=body,
                 json=parsed,
             )

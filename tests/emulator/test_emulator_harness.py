@@ -27,6 +27,7 @@ def test_receiver_records_posts_over_verified_tls(receiver: HttpsReceiver) -> No
     record = receiver.requests[0]
     assert (record.path, record.query, record.json) == ("/hook", "a=1", {"hello": "world"})
     assert record.header("X-API-KEY") == "k"
+    assert record.headers["X-Api-Key"] == "k"
 
 
 def test_receiver_stop_and_start_keep_the_port(receiver: HttpsReceiver) -> None:

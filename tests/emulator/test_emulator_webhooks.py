@@ -301,6 +301,14 @@ def test_delete_returns_204_then_404(emulator_api) -> None:
     assert emulator_api.get(f"{CLOUDS}/{created['id']}").status_code == 404
 
 
+def test_aws_integrations_can_be_deleted_on_the_generic_path(
+    emulator: EmulatorProcess, emulator_api
+) -> None:
+    aws = emulator.admin.seed_aws("aws-bridge")
+    assert emulator_api.delete(f"{CLOUDS}/{aws['id']}").status_code == 204
+    assert emulator_api.get(CLOUDS).json()["items"] == []
+
+
 def test_deleted_webhook_frees_its_url(emulator_api) -> None:
     created = emulator_api.post(WEBHOOKS, json=_body()).json()
     emulator_api.delete(f"{CLOUDS}/{created['id']}")
@@ -309,7 +317,9 @@ def test_deleted_webhook_frees_its_url(emulator_api) -> None:
 
 def test_there_is_no_delete_or_get_under_the_webhook_path(emulator_api) -> None:
     created = emulator_api.post(WEBHOOKS, json=_body()).json()
-    assert emulator_api.delete(f"{WEBHOOKS}/{created['id']}").status_code == 405
+    wrong_method = emulator_api.delete(f"{WEBHOOKS}/{created['id']}")
+    assert wrong_method.status_code == 405
+    assert wrong_method.headers["Allow"] == "PATCH"
     assert emulator_api.get(f"{WEBHOOKS}/{created['id']}").status_code in (404, 405)
     assert emulator_api.get(f"{CLOUDS}/{created['id']}").status_code == 200
 
