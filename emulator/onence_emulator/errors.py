@@ -7,6 +7,7 @@ published server-error schema has no ``statusCode``). The token endpoint has its
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from http import HTTPStatus
 from typing import Any
 
@@ -46,7 +47,7 @@ def error_response(
     status: int,
     *messages: str,
     errors: list[dict[str, str]] | None = None,
-    headers: dict[str, str] | None = None,
+    headers: Mapping[str, str] | None = None,
 ) -> JSONResponse:
     return JSONResponse(
         error_body(status, *messages, errors=errors), status_code=status, headers=headers
