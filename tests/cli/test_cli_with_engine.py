@@ -197,8 +197,7 @@ def test_test_status_restart_and_self_healing_refresh(
     fail_webhook(emulator, onence)
     receiver.start()
     plan = deployed.preview("--refresh")
-    assert "INTEGRATION_FAILED" in plan.stdout
-    assert "INTEGRATION_ACTIVE" in plan.stdout
+    assert '"INTEGRATION_FAILED" => "INTEGRATION_ACTIVE"' in plan.stdout
     assert "1 to update" in plan.stdout
 
     # ... and `pulumi up --refresh` carries it out.
