@@ -38,19 +38,20 @@ def show(text: str) -> None:
         print(f"    {line}")
 
 
-def describe(record: object, secrets: dict[str, str]) -> str:
+def describe(record: object, secrets: dict[str, str]) -> tuple[str, bool]:
     """One received request, with header values replaced by whether they match the secret."""
     headers = {k.lower(): v for k, v in getattr(record, "headers", {}).items()}
     body = getattr(record, "json", None) or {}
-    parts = [f"{getattr(record, 'path', '?')}?{getattr(record, 'query', '')}".rstrip("?")]
-    parts.append(f"type={body.get('type')}")
+    path = str(getattr(record, "path", "?"))
+    query = str(getattr(record, "query", ""))
+    parts = [f"{path}?{query}".rstrip("?"), f"type={body.get('type')}"]
+    ok = True
     for name, secret in secrets.items():
         value = headers.get(name)
-        verdict = (
-            "missing" if value is None else ("= configured secret" if value == secret else "WRONG")
-        )
-        parts.append(f"{name}: {verdict}")
-    return "  ".join(parts)
+        matches = value == secret
+        ok = ok and matches
+        parts.append(f"{name}: {'= the configured secret' if matches else 'MISSING OR WRONG'}")
+    return "  ".join(parts), ok
 
 
 def main() -> int:
@@ -66,17 +67,19 @@ def main() -> int:
                 "webhooks:\n"
                 "  - resource: telemetry\n"
                 "    name: demo-telemetry\n"
-                f"    url: {receiver.url}/telemetry?iccid=:iccid:&imsi=:imsi:\n"
+                f'    url: "{receiver.url}/telemetry?iccid=:iccid:&imsi=:imsi:"\n'
                 "    eventTypes: [TELEMETRY_DATA]\n"
                 "    jsonPayloadEnabled: true\n"
                 "    headers: {x-api-key: {secret: telemetryKey}}\n"
                 "  - resource: lifecycle\n"
                 "    name: demo-lifecycle\n"
-                f"    url: {receiver.url}/lifecycle\n"
+                f'    url: "{receiver.url}/lifecycle"\n'
                 "    eventTypes: [LIFECYCLE, ERROR]\n"
                 "    headers: {authorization: {secret: opsToken}, x-source: 1nce}\n"
             )
-            stack = PulumiStack(Path(tmp) / "project", program="", stack="demo")
+            stack = PulumiStack(
+                Path(tmp) / "project", program="", project="onence-webhooks", stack="demo"
+            )
             # The fleet example is the program; the demo only supplies its own stack config.
             (stack.workdir / "__main__.py").unlink()
             (stack.workdir / "Pulumi.yaml").write_text(
@@ -108,27 +111,40 @@ def main() -> int:
                 check=False,
             )
             show(test.stdout or test.stderr)
-            receiver.wait_for(2, timeout=WAIT_S)
-            secrets = {"x-api-key": TELEMETRY_KEY, "authorization": OPS_TOKEN}
+            # Which header each endpoint must receive, by the path of its webhook URL.
+            expected = {
+                "/telemetry": {"x-api-key": TELEMETRY_KEY},
+                "/lifecycle": {"authorization": OPS_TOKEN},
+            }
+            if test.returncode != 0 or not receiver.wait_for(2, timeout=WAIT_S):
+                print("    the test messages did not arrive")
+                return 1
             for record in receiver.requests:
-                print("    received " + describe(record, secrets))
+                line, ok = describe(record, expected[record.path])
+                print(f"    received {line}")
+                if not ok:
+                    return 1
 
             step("a device sends telemetry; 1NCE forwards it to the telemetry webhook")
             before = len(receiver.requests)
+            device = {
+                "iccid": "8988280666000002864",
+                "imsi": "901405100002864",
+                "ip": "100.91.200.24",
+            }
             emulator.admin.inject_event(
-                "TELEMETRY_DATA",
-                device={
-                    "iccid": "8988280666000002864",
-                    "imsi": "901405100002864",
-                    "ip": "100.91.200.24",
-                },
-                payload={"temperature": 21.5},
+                "TELEMETRY_DATA", device=device, payload={"temperature": 21.5}
             )
             emulator.admin.drain(timeout=WAIT_S)
-            receiver.wait_for(before + 1, timeout=WAIT_S)
+            if not receiver.wait_for(before + 1, timeout=WAIT_S):
+                print("    the telemetry event did not arrive")
+                return 1
             for record in receiver.requests[before:]:
-                print("    received " + describe(record, secrets))
+                line, ok = describe(record, expected[record.path])
+                print(f"    received {line}")
                 print(f"    payload: {(record.json or {}).get('payload')}")
+                if not ok or device["iccid"] not in record.query:
+                    return 1
 
             step("pulumi up again: nothing to change")
             emulator.admin.clear_calls()
