@@ -8,8 +8,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from fastapi.testclient import TestClient
 from onence_emulator import events
+from onence_emulator.app import create_app
 from onence_emulator.delivery import AttemptResult, DeliveryEngine
+from onence_emulator.deps import EmulatorState
 from onence_emulator.faults import FaultSpec, FaultStore
 from onence_emulator.models import Integration
 from onence_emulator.settings import Settings, SettingsError, parse_users
@@ -211,3 +214,35 @@ def test_reset_drops_pending_retries() -> None:
         assert engine.drain(5)
     finally:
         engine.stop()
+
+
+def test_strict_restart_refuses_webhooks_that_are_not_failed() -> None:
+    def ok(url: str, headers: dict[str, str], body: bytes) -> AttemptResult:
+        return AttemptResult(True, 200, None)
+
+    app = create_app(Settings(users={"u": "p"}, strict_restart=True), sender=ok)
+    with TestClient(app) as client:
+        token = client.post(
+            "/management-api/oauth/token",
+            auth=("u", "p"),
+            json={"grant_type": "client_credentials"},
+        ).json()["access_token"]
+        client.headers["Authorization"] = f"Bearer {token}"
+        created = client.post(
+            "/management-api/v1/integrate/clouds/webhooks",
+            json={
+                "name": "strict",
+                "url": "https://strict.example.com/x",
+                "headers": {},
+                "eventTypes": [{"type": "ERROR"}],
+            },
+        ).json()
+        restart = f"/management-api/v1/integrate/clouds/webhooks/{created['id']}/restart"
+        refused = client.post(restart)
+        assert refused.status_code == 409
+        assert refused.json()["statusText"] == "Conflict"
+        state: EmulatorState = app.state.emulator
+        state.store.record_failure(created["id"], "test")
+        accepted = client.post(restart)
+        assert accepted.status_code == 200
+        assert accepted.json()["integration"]["state"] == "INTEGRATION_ACTIVE"
