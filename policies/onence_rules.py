@@ -374,7 +374,7 @@ def _name_words(name: str) -> list[str]:
     return [w for w in re.split(r"[^A-Za-z0-9]+", spaced.lower()) if w]
 
 
-def looks_like_secret_name(name: str) -> bool:
+def _looks_like_secret_name(name: str) -> bool:
     """Whether a query parameter or header name suggests it carries a credential.
 
     Example: ``apiKey``, ``access_token``, ``sig`` and ``code`` (Azure Functions keys) do;
@@ -430,7 +430,7 @@ def _validate_url_no_credentials(args: ResourceValidationArgs, report: ReportVio
         shown = pairs[0][0] if pairs else name
         if shown.lower() in allowed or _only_placeholders(value):
             continue
-        if looks_like_secret_name(shown) and _short(shown) not in flagged:
+        if _looks_like_secret_name(shown) and _short(shown) not in flagged:
             flagged.append(_short(shown))
     if flagged:
         names = ", ".join(f'"{n}"' for n in flagged)
