@@ -415,7 +415,8 @@ def _missing(hook: StackWebhook) -> Outcome:
 
 
 def _reraise_if_fatal(exc: ApiError) -> None:
-    """Errors about the credentials or the connection concern every webhook: stop, exit 2."""
+    """Credentials refused (401/403) concern every webhook: stop and exit 2, like a lost
+    connection (``TransportError`` is not caught per webhook at all)."""
     if isinstance(exc, AuthenticationError | ForbiddenError):
         raise exc
 
