@@ -23,6 +23,8 @@ Example::
 from __future__ import annotations
 
 import email.utils
+import hashlib
+import hmac
 import logging
 import random
 import threading
@@ -30,6 +32,7 @@ import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from secrets import token_bytes
 from typing import Any
 from urllib.parse import quote
 
@@ -71,12 +74,25 @@ class _Token:
     renew_at: float  # time.monotonic() after which a new token is fetched
 
 
-_tokens: dict[tuple[str, str], _Token] = {}
-_token_locks: dict[tuple[str, str], threading.Lock] = {}
+_TokenKey = tuple[str, str, str]  # api url, username, fingerprint of the password
+_tokens: dict[_TokenKey, _Token] = {}
+_token_locks: dict[_TokenKey, threading.Lock] = {}
 _tokens_guard = threading.Lock()
+# Per-process salt: the cache key proves which password got the token without holding it.
+_FINGERPRINT_SALT = token_bytes(16)
 
 
-def _token_lock(key: tuple[str, str]) -> threading.Lock:
+def _token_key(settings: Settings) -> _TokenKey:
+    """Tokens are shared only by clients with the same URL, user AND password.
+
+    Keying by user alone would let a client with a wrong password ride on a token that
+    another client obtained with the right one.
+    """
+    fingerprint = hmac.new(_FINGERPRINT_SALT, settings.password.encode(), hashlib.sha256)
+    return (settings.api_url, settings.username, fingerprint.hexdigest())
+
+
+def _token_lock(key: _TokenKey) -> threading.Lock:
     with _tokens_guard:
         return _token_locks.setdefault(key, threading.Lock())
 
@@ -220,7 +236,7 @@ class OnenceClient:
         self._sleep = sleep
         self._count_lock = threading.Lock()
         self._session = session or requests.Session()
-        self._token_key = (settings.api_url, settings.username)
+        self._token_key = _token_key(settings)
 
     def __repr__(self) -> str:
         return f"OnenceClient(api_url={self.settings.api_url!r})"

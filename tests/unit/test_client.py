@@ -207,6 +207,17 @@ def test_wrong_credentials_fail_with_an_auth_error_without_the_password(
     assert "onence:password" in str(caught.value)
 
 
+def test_a_wrong_password_never_reuses_a_token_obtained_with_the_right_one(
+    emulator: EmulatorProcess,
+) -> None:
+    make_client(emulator).list_integrations()  # caches a token for user/pass
+    impostor = OnenceClient(
+        Settings(emulator.base_url, "user", "not-the-password"), sleep=Sleeps(), timeout=10
+    )
+    with pytest.raises(AuthenticationError):
+        impostor.list_integrations()
+
+
 # --- faults -----------------------------------------------------------------------------------
 
 
