@@ -81,6 +81,11 @@ def _short_error(exc: BaseException) -> str:
     return "\n".join(lines[-25:])
 
 
+#: Engine settings of the extra variants: the no-op provider without per-step checkpoints shows
+#: how much of a phase is the file backend rewriting the whole state after every step.
+ENGINE_VARIANTS = {"noop_skip_checkpoints": ("noop", {"PULUMI_SKIP_CHECKPOINTS": "true"})}
+
+
 def run_variant(variant: str, n: int, base_url: str, admin: AdminClient) -> VariantRun:
     """Deploy ``n`` webhooks of ``variant`` in a throwaway stack and time each phase.
 
@@ -88,12 +93,13 @@ def run_variant(variant: str, n: int, base_url: str, admin: AdminClient) -> Vari
     destroyed; the caller resets the emulator between variants.
     """
     result = VariantRun(variant=variant, n=n, load_before=os.getloadavg()[0])
+    provider, engine_env = ENGINE_VARIANTS.get(variant, (variant, {}))
     with tempfile.TemporaryDirectory(prefix=f"onence-bench-{variant}-{n}-") as tmp:
         stack = PulumiStack(
             Path(tmp) / "project",
-            program=programs.program(variant, n, revision=0),
+            program=programs.program(provider, n, revision=0),
             project="onence-bench",
-            extra_env={"PYTHONPATH": str(REPO_ROOT)},
+            extra_env={"PYTHONPATH": str(REPO_ROOT), **engine_env},
         )
         stack.init()
         stack.configure_emulator(base_url, USER, PASSWORD)
@@ -108,7 +114,7 @@ def run_variant(variant: str, n: int, base_url: str, admin: AdminClient) -> Vari
         try:
             for phase, action in steps:
                 if phase == "update":
-                    stack.write_program(programs.program(variant, n, revision=1))
+                    stack.write_program(programs.program(provider, n, revision=1))
                 admin.clear_calls()
                 cpu_before = _children_cpu()
                 started = time.perf_counter()

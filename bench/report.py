@@ -53,7 +53,9 @@ class Summary:
 
     def __init__(self, data: Mapping[str, Any]) -> None:
         self.data = data
-        self.sizes: list[int] = sorted({int(r["n"]) for r in data["runs"]})
+        self.sizes: list[int] = sorted(
+            {int(r["n"]) for r in data["runs"] if r["variant"] in ("onence", "noop")}
+        )
 
     def _runs(self, variant: str, n: int) -> list[Mapping[str, Any]]:
         return [r for r in self.data["runs"] if r["variant"] == variant and int(r["n"]) == n]
@@ -182,6 +184,8 @@ def growth_table(summary: Summary) -> list[str]:
             " / ".join("n/a" if c is None else str(calls.total(c)) for c in counts),
             " / ".join("n/a" if c is None else str(c["list"]) for c in counts),
             " / ".join(_fmt_s(summary.seconds("onence", n, phase)) for n in sizes),
+            " / ".join(_fmt_s(summary.cpu("onence", n, phase)) for n in sizes),
+            " / ".join(_fmt_s(summary.cpu("noop", n, phase)) for n in sizes),
         ]
         for variant in ("onence", "noop"):
             for a, b in pairs:
@@ -196,6 +200,8 @@ def growth_table(summary: Summary) -> list[str]:
         f"calls (N = {sizes_text})",
         "list calls",
         "ours s",
+        "ours CPU s",
+        "no-op CPU s",
         *[f"ours ms per extra webhook {a}->{b}" for a, b in pairs],
         *[f"no-op ms per extra webhook {a}->{b}" for a, b in pairs],
     ]
@@ -316,6 +322,34 @@ def size_table(summary: Summary) -> list[str]:
     return _table(header, rows)
 
 
+def checkpoint_table(summary: Summary) -> list[str]:
+    """The no-op provider with and without the engine's per-step state checkpoints."""
+    variant = "noop_skip_checkpoints"
+    sizes = sorted({int(r["n"]) for r in summary.data["runs"] if r["variant"] == variant})
+    if not sizes:
+        return ["(not run)"]
+    n = sizes[-1]
+    rows = []
+    for phase in calls.PHASES:
+        rows.append(
+            [
+                calls.PHASE_LABELS[phase],
+                _fmt_s(summary.seconds("noop", n, phase)),
+                _fmt_s(summary.cpu("noop", n, phase)),
+                _fmt_s(summary.seconds(variant, n, phase)),
+                _fmt_s(summary.cpu(variant, n, phase)),
+            ]
+        )
+    header = [
+        f"phase (N = {n}, no-op provider)",
+        "with checkpoints s",
+        "CPU s",
+        "PULUMI_SKIP_CHECKPOINTS=true s",
+        "CPU s",
+    ]
+    return _table(header, rows)
+
+
 def render(data: Mapping[str, Any]) -> str:
     """The generated Markdown: machine, per-size tables, growth, findings, probe, sizes."""
     summary = Summary(data)
@@ -350,6 +384,10 @@ def render(data: Mapping[str, Any]) -> str:
         out.append("### Failures")
         out.append("")
         out += ["```", *errors, "```"]
+    out.append("")
+    out.append("### Engine checkpoints (file backend)")
+    out.append("")
+    out += checkpoint_table(summary)
     out.append("")
     out.append("### Provider process overhead per call (plugin over gRPC)")
     out.append("")

@@ -57,6 +57,11 @@ def _parse(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument(
         "--variants", default="onence,noop", help="engine variants to run (onence, noop)"
     )
+    parser.add_argument(
+        "--no-checkpoint-probe",
+        action="store_true",
+        help="skip the no-op run without engine checkpoints at the largest size",
+    )
     parser.add_argument("--quick", action="store_true", help="N=10 once, 10 probe calls")
     parser.add_argument("--no-write", action="store_true", help="print only; write no file")
     parser.add_argument("--json", type=Path, default=LATEST_JSON, help="results file")
@@ -66,6 +71,7 @@ def _parse(argv: list[str] | None) -> argparse.Namespace:
     args = parser.parse_args(argv)
     if args.quick:
         args.sizes, args.repeat_small, args.repeat, args.probe_calls = "10", 1, 1, 10
+        args.no_checkpoint_probe = True
     return args
 
 
@@ -166,6 +172,14 @@ def main(argv: list[str] | None = None) -> int:
                 _log(f"N={n} run {attempt}/{repeats}: requests loop")
                 data["loops"].append(_loop_run(emulator, n, "same", ours_counts))
                 data["loops"].append(_loop_run(emulator, n, "minimum", {}))
+        if not args.no_checkpoint_probe:
+            n = sizes[-1]
+            _log(f"N={n}: noop provider without engine checkpoints, five phases")
+            emulator.admin.reset()
+            run = engine_phases.run_variant(
+                "noop_skip_checkpoints", n, emulator.base_url, emulator.admin
+            )
+            data["runs"].append(run.to_json())
         if not args.no_probe:
             _log(f"plugin probe over gRPC ({args.probe_calls} calls per kind)")
             emulator.admin.reset()
