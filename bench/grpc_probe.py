@@ -239,17 +239,27 @@ def _probe_provider(
     probe = ProviderProbe(provider=name, provider_chars=len(provider_str))
     seconds, _ = _timed(lambda: plugin.check(_inputs(provider_str, 0, name)))
     probe.first_check_ms = round(seconds * 1000, 3)
-    checks, diffs, creates, deletes = [], [], [], []
+    checks: list[float] = []
+    diffs: list[float] = []
+    creates: list[float] = []
+    deletes: list[float] = []
     created: list[tuple[str, dict[str, Any]]] = []
     for i in range(1, k + 1):
-        seconds, checked = _timed(lambda i=i: plugin.check(_inputs(provider_str, i, name)))
-        checks.append(seconds)
-        seconds, (id_, outs) = _timed(lambda c=checked: plugin.create(c))
-        creates.append(seconds)
+        t0 = time.perf_counter()
+        checked = plugin.check(_inputs(provider_str, i, name))
+        t1 = time.perf_counter()
+        id_, outs = plugin.create(checked)
+        t2 = time.perf_counter()
+        plugin.diff(id_, outs, checked)
+        t3 = time.perf_counter()
+        checks.append(t1 - t0)
+        creates.append(t2 - t1)
+        diffs.append(t3 - t2)
         created.append((id_, outs))
-        diffs.append(_timed(lambda o=outs, c=checked, d=id_: plugin.diff(d, o, c))[0])
     for id_, outs in created:
-        deletes.append(_timed(lambda d=id_, o=outs: plugin.delete(d, o))[0])
+        t0 = time.perf_counter()
+        plugin.delete(id_, outs)
+        deletes.append(time.perf_counter() - t0)
     probe.check_ms = _ms(checks)
     probe.diff_ms = _ms(diffs)
     probe.first_create_ms = round(creates[0] * 1000, 3)
@@ -282,7 +292,7 @@ def run_probe(base_url: str, username: str, password: str, k: int = 30) -> Probe
             try:
                 result.providers.append(_probe_provider(plugin, name, provider_str, k, with_http))
             except grpc.RpcError as exc:
-                details = (exc.details() or "").strip().splitlines()  # type: ignore[attr-defined]
+                details = (exc.details() or "").strip().splitlines()
                 result.error = f"{name} over gRPC: " + " | ".join(details[-3:])
     for probe in result.providers:
         provider_str = real_str if probe.provider == "onence" else noop_str
