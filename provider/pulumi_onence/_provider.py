@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import contextlib
 import threading
+import time
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -71,6 +72,8 @@ FAILED = "INTEGRATION_FAILED"
 ACTIVE = "INTEGRATION_ACTIVE"
 
 _client_lock = threading.Lock()
+#: How long one list pass serves the reads of a refresh (see ``WebhookProvider._listing``).
+LISTING_TTL_S = 60.0
 
 
 def _unknown(value: Any) -> bool:
@@ -122,6 +125,8 @@ class WebhookProvider(ResourceProvider):
         self._client = client
         self._warn = warn or _diagnostics.warn
         self._config: dict[str, str] = {}
+        self._listed: tuple[float, dict[str, Integration]] | None = None
+        self._listing_lock = threading.Lock()
 
     def __reduce__(self) -> tuple[type[WebhookProvider], tuple[()]]:
         # Pickle as "a fresh WebhookProvider()": no client, config or credential can leak
@@ -145,6 +150,23 @@ class WebhookProvider(ResourceProvider):
                 if self._client is None:
                     self._client = OnenceClient(load_settings(self._config))
         return self._client
+
+    def _listing(self) -> dict[str, Integration]:
+        """The account's integrations by id: ONE list pass serves every read of a refresh.
+
+        A refresh reads each resource (four at a time) in one plugin process; listing per
+        read would cost N list passes, each of N items. The pass is shared for a short
+        while and forgotten whenever this process writes.
+        """
+        with self._listing_lock:
+            now = time.monotonic()
+            if self._listed is None or now - self._listed[0] > LISTING_TTL_S:
+                self._listed = (now, {i.id: i for i in self._api().list_integrations()})
+            return self._listed[1]
+
+    def _forget_listing(self) -> None:
+        with self._listing_lock:
+            self._listed = None
 
     # --- check --------------------------------------------------------------------------
 
@@ -245,6 +267,7 @@ class WebhookProvider(ResourceProvider):
         if props.get("adoptId"):
             return self._adopt(props)
         spec = WebhookSpec.from_inputs(props)
+        self._forget_listing()
         hook = self._api().create_webhook(spec)
         return CreateResult(hook.id, self._outputs(props, hook, headers=dict(spec.headers)))
 
@@ -306,6 +329,7 @@ class WebhookProvider(ResourceProvider):
             patch["json_payload_enabled"] = spec.json_payload_enabled
 
         live: Integration | None = None
+        self._forget_listing()
         if patch:
             live = self._api().update_webhook(_id, **patch)
         outs = self._outputs(spec_inputs, live, headers=dict(spec.headers), previous=olds)
@@ -325,38 +349,35 @@ class WebhookProvider(ResourceProvider):
     # --- read ---------------------------------------------------------------------------
 
     def read(self, id_: str, props: dict[str, Any]) -> ReadResult:
-        """Refresh from 1NCE: list (presence, state, event types, flag) + get-one (URL).
+        """Refresh from 1NCE: one shared list pass (AWS entries and others' webhooks are only
+        skipped over) plus a get-one for this webhook (URL, and the freshest state).
 
         Headers stay as last applied (the API may mask or omit them). A webhook that is gone
         is dropped from state with a warning; any other error (403 included) fails the read.
         """
-        api = self._api()
-        listed = next((i for i in api.list_integrations() if i.id == id_), None)
+        listed = self._listing().get(id_)
         try:
-            full: Integration | None = api.get_integration(id_)
+            live = self._api().get_integration(id_)
         except NotFoundError:
-            full = None
-        if full is None:
             name = props.get("name") or id_
             self._warn(
                 f"webhook {name!r} ({id_}) no longer exists in 1NCE; it was removed from the "
                 "stack's state (the next `pulumi up` creates it again)"
             )
             return ReadResult("", {})
-        live = listed or full
         if not live.is_webhook:
             raise OnenceError(f"integration {id_!r} is of type {live.type}, not a WEBHOOK")
 
         outs: dict[str, Any] = {
             k: props[k] for k in ("adoptId", "restartIfFailed") if props.get(k) is not None
         }
-        outs["name"] = live.name or full.name
-        outs["url"] = full.url if full.url is not None else props.get("url")
+        outs["name"] = live.name
+        outs["url"] = live.url if live.url is not None else props.get("url")
         if "headers" in props:
             outs["headers"] = _headers(props["headers"])
         outs["eventTypes"] = self._ordered_types(props.get("eventTypes"), live.event_types)
         outs["jsonPayloadEnabled"] = live.json_payload_enabled
-        outs.update(self._computed(live, fallback=full))
+        outs.update(self._computed(live, fallback=listed))
 
         inputs = {k: outs[k] for k in INPUT_KEYS if k in outs and outs[k] is not None}
         inputs.setdefault("restartIfFailed", False)
@@ -368,6 +389,7 @@ class WebhookProvider(ResourceProvider):
 
     def delete(self, _id: str, _props: dict[str, Any]) -> None:
         """One DELETE; a webhook that is already gone counts as deleted."""
+        self._forget_listing()
         with contextlib.suppress(NotFoundError):
             self._api().delete_integration(_id)
 

@@ -175,6 +175,33 @@ def test_read_reports_drift_and_keeps_headers_from_state(
     assert provider.diff(created.id, read_outs, props).changes is True
 
 
+def test_a_refresh_of_many_webhooks_lists_the_account_once(
+    provider: WebhookProvider, emulator: EmulatorProcess
+) -> None:
+    created = [provider.create(inputs(provider, name=f"hook-{i}")) for i in range(5)]
+    emulator.admin.clear_calls()
+
+    results = [provider.read(c.id, outs(c)) for c in created]
+
+    assert [r.id for r in results] == [c.id for c in created]
+    calls = api_calls(emulator)
+    assert calls.count(("GET", "/v1/integrate/clouds")) == 1
+    assert sorted(calls[1:]) == sorted(("GET", f"/v1/integrate/clouds/{c.id}") for c in created)
+
+
+def test_a_write_makes_the_next_read_list_again(
+    provider: WebhookProvider, emulator: EmulatorProcess
+) -> None:
+    first = provider.create(inputs(provider))
+    provider.read(first.id, outs(first))
+    second = provider.create(inputs(provider, name="another"))
+    emulator.admin.clear_calls()
+
+    provider.read(second.id, outs(second))
+
+    assert api_calls(emulator)[0] == ("GET", "/v1/integrate/clouds")
+
+
 def test_read_of_an_unchanged_webhook_needs_no_update(provider: WebhookProvider) -> None:
     props = inputs(provider, eventTypes=["LIFECYCLE", "TELEMETRY_DATA"])
     created = provider.create(props)
