@@ -87,7 +87,9 @@ def _serve(settings: Settings, sock: socket.socket, base_url: str, log_level: st
 
 def _bind(host: str, port: int) -> socket.socket:
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
-    sock = socket.socket(family, socket.SOCK_STREAM)
+    # IPPROTO_TCP (not 0): asyncio turns on TCP_NODELAY only for sockets that say so, and
+    # without it every response with a body waits ~40 ms for the delayed-ACK timer.
+    sock = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     sock.bind((host, port))
     sock.listen(2048)
