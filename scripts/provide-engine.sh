@@ -9,7 +9,9 @@
 # module: `pulumi-language-python-exec` and `pulumi-resource-pulumi-python`.
 #
 # Usage: scripts/provide-engine.sh            -> prints the bin directory on the last line of stdout
-# Env:   PULUMI_ENGINE_VERSION (default below), ONENCE_ENGINE_CACHE (default ~/.cache/pulumi-onence/engine)
+#        (put it on PATH together with the checkout's .venv/bin, as the Makefile does)
+# Env:   PULUMI_ENGINE_VERSION (default below), ONENCE_ENGINE_CACHE (default ~/.cache/pulumi-onence/engine),
+#        ONENCE_HOST_BIN (where the language host goes; default: this checkout's .venv/bin)
 set -euo pipefail
 
 version="${PULUMI_ENGINE_VERSION:-3.274.1}"
@@ -72,11 +74,19 @@ GO
   log "built $("$bin/pulumi" version) into $bin"
 fi
 
-# Our language host is project code: refresh it on every run so edits take effect. It runs on
-# the project's virtualenv interpreter (it needs grpc and the Pulumi SDK's protobufs).
-host_python="${ONENCE_HOST_PYTHON:-$(cd "$here/.." && pwd)/.venv/bin/python}"
-[ -x "$host_python" ] || host_python="$(command -v python3)"
-{ echo "#!$host_python"; sed "s/^HOST_VERSION = .*/HOST_VERSION = \"$version\"/" "$here/language_host.py"; } \
-  > "$bin/pulumi-language-python.tmp"
-chmod 755 "$bin/pulumi-language-python.tmp" && mv "$bin/pulumi-language-python.tmp" "$bin/pulumi-language-python"
+# Our language host is project code and belongs to this checkout, not to the shared cache: it
+# goes into the checkout's virtualenv (whose python has grpc and the Pulumi SDK), next to a copy
+# of the exec script it starts programs with. The engine finds it on PATH (`make` puts .venv/bin
+# there), so several checkouts can share one engine build without sharing one interpreter.
+host_bin="${ONENCE_HOST_BIN:-$(cd "$here/.." && pwd)/.venv/bin}"
+rm -f "$bin/pulumi-language-python"   # an older layout kept it in the cache
+if [ -x "$host_bin/python" ]; then
+  { echo "#!$host_bin/python"; sed "s/^HOST_VERSION = .*/HOST_VERSION = \"$version\"/" "$here/language_host.py"; } \
+    > "$host_bin/pulumi-language-python.tmp"
+  chmod 755 "$host_bin/pulumi-language-python.tmp"
+  mv "$host_bin/pulumi-language-python.tmp" "$host_bin/pulumi-language-python"
+  install -m755 "$bin/pulumi-language-python-exec" "$host_bin/pulumi-language-python-exec"
+else
+  log "warning: no virtualenv at $host_bin (run \`make venv\`): the language host was not installed"
+fi
 echo "$bin"
