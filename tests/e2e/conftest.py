@@ -14,8 +14,6 @@ from onence_emulator.harness import EmulatorProcess
 
 from tests.e2e.stack import PulumiStack
 
-pytestmark = pytest.mark.e2e
-
 USER, PASSWORD = "e2e-user", "e2e-password-do-not-print"
 WEBHOOK_TYPE = "pulumi-python:dynamic/onence:Webhook"
 
