@@ -144,6 +144,10 @@ def make_stack(tmp_path: Path, emulator: Any) -> Iterator[Callable[..., PulumiSt
     yield make
     for stack in stacks:
         stack.destroy(check=False)
+    # Whatever a test did, no CLI output of any of its stacks may show a secret it configured.
+    for stack in stacks:
+        for secret in (PASSWORD, *stack.secret_values):
+            assert secret not in stack.output_text(), "a secret appeared in the pulumi output"
 
 
 def writes(calls: list[dict[str, Any]]) -> list[tuple[str, str]]:

@@ -47,6 +47,7 @@ class PulumiStack:
     passphrase: str = "e2e-passphrase"
     extra_env: dict[str, str] = field(default_factory=dict)
     transcript: list[str] = field(default_factory=list)
+    secret_values: list[str] = field(default_factory=list)
 
     def __post_init__(self) -> None:
         self.pulumi = require_engine()
@@ -118,6 +119,7 @@ class PulumiStack:
         args = ["config", "set", key, "--stack", self.stack]
         if secret:
             args.append("--secret")
+            self.secret_values.append(value)
         # The value goes through stdin so it never appears in a process listing.
         proc = subprocess.run(
             [self.pulumi, *args, "--non-interactive"],
