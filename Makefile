@@ -8,7 +8,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 ENGINE := scripts/provide-engine.sh
 
-.PHONY: all venv engine lint test test-fast demo bench clean
+.PHONY: all venv engine lint conformance test test-fast demo bench clean
 
 all: test
 
@@ -29,10 +29,18 @@ lint: venv
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/mypy provider emulator policies scripts/language_host.py
 
-# The whole suite, end-to-end tests with the real engine included (they fail, not skip, without it).
+# The emulator against 1NCE's published OpenAPI file (schemathesis, in its own cached venv).
+conformance: venv
+	bash emulator/scripts/schemathesis.sh $(CONFORMANCE_EXAMPLES)
+
+CONFORMANCE_EXAMPLES ?= 100
+
+# The whole suite: lint, the emulator's OpenAPI conformance run, then every test, the end-to-end
+# tests with the real engine included (they fail, not skip, without it).
 test: venv
 	@engine_bin=$$(bash $(ENGINE)) && \
 	$(MAKE) --no-print-directory lint && \
+	$(MAKE) --no-print-directory conformance && \
 	PATH="$$engine_bin:$(abspath $(VENV))/bin:$$PATH" ONENCE_REQUIRE_ENGINE=1 \
 	  $(VENV)/bin/pytest $(PYTEST_ARGS)
 

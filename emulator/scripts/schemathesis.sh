@@ -1,7 +1,6 @@
 #!/usr/bin/env bash
 # Check the emulator against 1NCE's published OpenAPI file with schemathesis, using the checks the
-# design asks for. Not part of `make test` (it runs for a few minutes); run it after changing the
-# emulator's routes or models:
+# design asks for. `make test` runs it after the pytest suite (`make conformance` alone):
 #
 #   emulator/scripts/schemathesis.sh [MAX_EXAMPLES]
 #
