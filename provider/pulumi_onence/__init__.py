@@ -8,8 +8,11 @@ Example::
                    event_types=[EventType.TELEMETRY_DATA])
 
 Importing this package has no side effects: the provider it registers is pickled by
-reference and builds its HTTP client only inside the Pulumi plugin process.
+reference and builds its HTTP client only inside the Pulumi plugin process. The resource and
+provider classes load the Pulumi SDK on first use, so the `onence` command starts quickly.
 """
+
+from typing import TYPE_CHECKING, Any
 
 from ._client import OnenceClient
 from ._config import DEFAULT_API_URL, Settings, load_settings
@@ -28,8 +31,29 @@ from ._errors import (
     ValidationError,
 )
 from ._models import EventType, Integration, RestartResult, TestResult, WebhookSpec
-from ._provider import WebhookProvider
-from ._resource import Webhook, WebhookArgs
+
+if TYPE_CHECKING:
+    from ._provider import WebhookProvider
+    from ._resource import Webhook, WebhookArgs
+
+_LAZY = {
+    "Webhook": "_resource",
+    "WebhookArgs": "_resource",
+    "WebhookProvider": "_provider",
+}
+
+
+def __getattr__(name: str) -> Any:
+    """Import the Pulumi-dependent classes when they are first asked for."""
+    module_name = _LAZY.get(name)
+    if module_name is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    import importlib
+
+    value = getattr(importlib.import_module(f"{__name__}.{module_name}"), name)
+    globals()[name] = value
+    return value
+
 
 #: The addresses 1NCE delivers webhooks from (documented); open your firewall for these.
 ONENCE_SOURCE_IPS: tuple[str, ...] = ("52.29.71.11", "18.157.211.95")
@@ -61,3 +85,7 @@ __all__ = [
     "WebhookSpec",
     "load_settings",
 ]
+
+
+def __dir__() -> list[str]:
+    return sorted(__all__)
