@@ -3,13 +3,13 @@
 #
 # Why: the Pulumi CLI cannot be downloaded here, but it is published as Go modules. We build it
 # once per version into a cache outside the repository and reuse it. The Python language host
-# (`pulumi-language-python`) is not published as a Go module version, so the directory also gets
-# our own language host (scripts/language_host.py, a small gRPC server built on the Python
-# SDK's protobufs) plus the two scripts the engine expects beside it, taken from the pinned SDK
-# module: `pulumi-language-python-exec` and `pulumi-resource-pulumi-python`.
+# (`pulumi-language-python`) is not published as a Go module version, so we provide our own
+# (scripts/language_host.py, a small gRPC server built on the Python SDK's protobufs), next to
+# the two scripts the engine expects, taken from the pinned SDK module:
+# `pulumi-language-python-exec` and `pulumi-resource-pulumi-python`.
 #
-# Usage: scripts/provide-engine.sh            -> prints the bin directory on the last line of stdout
-#        (put it on PATH together with the checkout's .venv/bin, as the Makefile does)
+# Usage: scripts/provide-engine.sh            -> prints the directory to put on PATH (the
+#        checkout's .venv/bin, holding the engine, the language host and the SDK scripts)
 # Env:   PULUMI_ENGINE_VERSION (default below), ONENCE_ENGINE_CACHE (default ~/.cache/pulumi-onence/engine),
 #        ONENCE_HOST_BIN (where the language host goes; default: this checkout's .venv/bin)
 set -euo pipefail
@@ -23,9 +23,11 @@ log() { echo "[engine] $*" >&2; }
 version_ge() { [ "$(printf '%s\n%s\n' "$2" "$1" | sort -V | head -n1)" = "$2" ]; }
 
 bin="$cache_root/v$version/bin"
+host_bin="${ONENCE_HOST_BIN:-$(cd "$here/.." && pwd)/.venv/bin}"
 
 # 1. A pulumi already on PATH that is recent enough wins (a developer's own install).
-if existing="$(command -v pulumi 2>/dev/null)" && [ "$existing" != "$bin/pulumi" ]; then
+existing="$(command -v pulumi 2>/dev/null)" || existing=""
+if [ -n "$existing" ] && [ "$existing" != "$bin/pulumi" ] && [ "$existing" != "$host_bin/pulumi" ]; then
   have="$("$existing" version 2>/dev/null | sed 's/^v//; s/[-+].*//')" || have=""
   if [ -n "$have" ] && version_ge "$have" "$min_version" && command -v pulumi-language-python >/dev/null 2>&1; then
     log "using pulumi $have already on PATH at $existing"
@@ -75,18 +77,21 @@ GO
 fi
 
 # Our language host is project code and belongs to this checkout, not to the shared cache: it
-# goes into the checkout's virtualenv (whose python has grpc and the Pulumi SDK), next to a copy
-# of the exec script it starts programs with. The engine finds it on PATH (`make` puts .venv/bin
-# there), so several checkouts can share one engine build without sharing one interpreter.
-host_bin="${ONENCE_HOST_BIN:-$(cd "$here/.." && pwd)/.venv/bin}"
-rm -f "$bin/pulumi-language-python"   # an older layout kept it in the cache
-if [ -x "$host_bin/python" ]; then
-  { echo "#!$host_bin/python"; sed "s/^HOST_VERSION = .*/HOST_VERSION = \"$version\"/" "$here/language_host.py"; } \
-    > "$host_bin/pulumi-language-python.tmp"
-  chmod 755 "$host_bin/pulumi-language-python.tmp"
-  mv "$host_bin/pulumi-language-python.tmp" "$host_bin/pulumi-language-python"
-  install -m755 "$bin/pulumi-language-python-exec" "$host_bin/pulumi-language-python-exec"
-else
-  log "warning: no virtualenv at $host_bin (run \`make venv\`): the language host was not installed"
+# goes into the checkout's virtualenv (whose python has grpc and the Pulumi SDK). The engine
+# looks for its bundled plugins first on PATH, then beside its own executable, and warns when the
+# two differ; so the checkout's .venv/bin also gets the engine (a hard link into the cache, a copy
+# across file systems) and the two SDK scripts, and that directory is the one to put on PATH.
+# Several checkouts then share one engine build without sharing one interpreter.
+if [ ! -x "$host_bin/python" ]; then
+  log "error: no virtualenv at $host_bin: run \`make venv\` first (the language host runs in it)"
+  exit 1
 fi
-echo "$bin"
+for tool in pulumi pulumi-language-python-exec pulumi-resource-pulumi-python; do
+  ln -f "$bin/$tool" "$host_bin/$tool" 2>/dev/null || cp -f "$bin/$tool" "$host_bin/$tool"
+done
+{ echo "#!$host_bin/python"; sed "s/^HOST_VERSION = .*/HOST_VERSION = \"$version\"/" "$here/language_host.py"; } \
+  > "$host_bin/pulumi-language-python.tmp"
+chmod 755 "$host_bin/pulumi-language-python.tmp"
+mv "$host_bin/pulumi-language-python.tmp" "$host_bin/pulumi-language-python"
+rm -f "$bin/pulumi-language-python"   # an older layout kept the host in the cache
+echo "$host_bin"
