@@ -34,6 +34,7 @@ async def _send_json(
 
 
 def _fault_answer(fault: Fault) -> tuple[int, dict[str, Any], list[tuple[bytes, bytes]]]:
+    """Status, 1NCE error body and extra headers of the answer ``fault`` gives (any kind)."""
     if fault.kind == "rate_limit":
         status = fault.status or 429
         headers = [(b"retry-after", str(fault.retry_after).encode("ascii"))]
@@ -92,5 +93,4 @@ class Gateway:
             return None
 
         await self.app(scope, receive, discard)
-        code = fault.status or 500
-        await _send_json(send, code, error_body(code, "Internal server error"))
+        await _send_json(send, *_fault_answer(fault))
