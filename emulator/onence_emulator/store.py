@@ -244,20 +244,20 @@ class Store:
 
     def update_if(
         self, item_id: str, change: Callable[[Integration], Integration | None]
-    ) -> tuple[Integration | None, Integration | None]:
+    ) -> Integration | None:
         """Apply ``change`` atomically; it returns the new record, or ``None`` to leave it.
 
-        Returns ``(before, after)``; ``after`` is ``None`` when nothing changed.
+        Returns the stored new record, or ``None`` when the id is unknown or nothing changed.
         """
         with self._lock:
             item = self._items.get(item_id)
             if item is None:
-                return None, None
+                return None
             updated = change(item)
             if updated is None or updated == item:
-                return item, None
+                return None
             self._put(updated)
-            return item, updated
+            return updated
 
     def record_success(self, item_id: str) -> Integration | None:
         """First successful device message: set the timestamp once, ROLLOUT_DONE → ACTIVE."""
@@ -274,7 +274,7 @@ class Store:
                 changes["updated_time"] = now
             return item.with_changes(**changes) if changes else None
 
-        return self.update_if(item_id, change)[1]
+        return self.update_if(item_id, change)
 
     def record_failure(self, item_id: str, error: str) -> Integration | None:
         """Disable after 5 failed attempts; returns the record only if this call disabled it."""
@@ -284,7 +284,7 @@ class Store:
                 return None
             return item.with_changes(state=INTEGRATION_FAILED, error=error, updated_time=iso_now())
 
-        return self.update_if(item_id, change)[1]
+        return self.update_if(item_id, change)
 
     def reactivate(self, item_id: str) -> Integration | None:
         """Restart succeeded: INTEGRATION_FAILED → INTEGRATION_ACTIVE (other states are kept)."""
@@ -294,7 +294,7 @@ class Store:
                 return None
             return item.with_changes(state=INTEGRATION_ACTIVE, error=None, updated_time=iso_now())
 
-        return self.update_if(item_id, change)[1]
+        return self.update_if(item_id, change)
 
     # -- tokens --------------------------------------------------------------------------------
 

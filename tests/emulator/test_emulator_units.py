@@ -73,6 +73,22 @@ def test_concurrent_creates_with_one_url_make_exactly_one_webhook() -> None:
     assert sorted(outcomes) == ["conflict"] * 19 + ["created"]
 
 
+def test_state_changes_report_only_what_they_changed() -> None:
+    store = Store()
+    item = store.create_webhook(**HOOK)
+    assert store.reactivate(item.id) is None  # not failed: nothing to reactivate
+    failed = store.record_failure(item.id, "down")
+    assert failed is not None
+    assert (failed.state, failed.error) == ("INTEGRATION_FAILED", "down")
+    assert store.record_failure(item.id, "still down") is None  # only the first call disables
+    assert store.record_success(item.id) is None  # a failed webhook is not revived by delivery
+    revived = store.reactivate(item.id)
+    assert revived is not None
+    assert (revived.state, revived.error) == ("INTEGRATION_ACTIVE", None)
+    assert store.get(item.id) == revived
+    assert store.record_failure("unknown-id", "x") is None
+
+
 def test_integration_repr_hides_headers() -> None:
     item = Store().create_webhook(**HOOK)
     assert "unit-secret" not in repr(item)
