@@ -49,7 +49,7 @@ def _not_found(item_id: str) -> ApiError:
     return ApiError(404, f"Integration {item_id} not found")
 
 
-def _conflict(exc: UrlConflictError) -> ApiError:
+def _conflict() -> ApiError:
     return ApiError(409, "The URL is already used by another webhook integration")
 
 
@@ -85,8 +85,8 @@ def create_webhook(
             event_types=event_type_entries(spec.eventTypes),
             json_payload_enabled=spec.jsonPayloadEnabled,
         )
-    except UrlConflictError as exc:
-        raise _conflict(exc) from None
+    except UrlConflictError:
+        raise _conflict() from None
     return write_view(item, headers_mode(request, state))
 
 
@@ -110,8 +110,8 @@ def _patch(
         )
     except NotFoundError:
         raise _not_found(item_id) from None
-    except UrlConflictError as exc:
-        raise _conflict(exc) from None
+    except UrlConflictError:
+        raise _conflict() from None
     return write_view(item, headers_mode(request, state))
 
 
