@@ -148,6 +148,8 @@ def make_stack(tmp_path: Path, emulator: Any) -> Iterator[Callable[..., PulumiSt
     for stack in stacks:
         for secret in (PASSWORD, *stack.secret_values):
             assert secret not in stack.output_text(), "a secret appeared in the pulumi output"
+        # The engine warns when a plugin on PATH is not the one beside it: ours must match.
+        assert "from $PATH" not in stack.output_text()
 
 
 def writes(calls: list[dict[str, Any]]) -> list[tuple[str, str]]:
