@@ -10,7 +10,8 @@ from typing import Any
 
 import pytest
 
-from tests.e2e.conftest import PASSWORD, program_for, token_requests, writes
+from tests.e2e.conftest import PASSWORD, USER, program_for, token_requests, writes
+from tests.e2e.stack import PulumiStack
 
 pytestmark = pytest.mark.e2e
 
@@ -262,3 +263,37 @@ def test_no_secret_in_state_or_cli_output(make_stack, emulator):
         assert secret not in state
         assert secret not in stack.output_text()
     assert "4dabf18193072939515e22adb298388d" in json.dumps(resource["outputs"]["headers"])
+
+
+def test_webhook_get_reads_an_existing_webhook_without_managing_it(tmp_path, emulator, onence_api):
+    existing = onence_api.create(
+        name="read-only",
+        url="https://portal.example.com/read-only",
+        headers={"x-api-key": HEADER_SECRET},
+        eventTypes=[{"type": "LIFECYCLE"}],
+    )
+    stack = PulumiStack(
+        tmp_path / "get",
+        program=(
+            "import pulumi\n"
+            "from pulumi_onence import Webhook\n"
+            f"hook = Webhook.get('existing', {existing['id']!r})\n"
+            "pulumi.export('url', hook.url)\n"
+            "pulumi.export('state', hook.state)\n"
+            "pulumi.export('eventTypes', hook.event_types)\n"
+        ),
+    )
+    stack.init()
+    stack.configure_emulator(emulator.base_url, USER, PASSWORD)
+    emulator.admin.clear_calls()
+
+    stack.up()
+    outputs = stack.outputs()
+    stack.destroy()
+
+    assert outputs["url"] == "https://portal.example.com/read-only"
+    assert outputs["state"] == "ROLLOUT_DONE"
+    assert outputs["eventTypes"] == ["LIFECYCLE"]
+    assert writes(emulator.admin.calls()) == []
+    assert [w["id"] for w in onence_api.webhooks()] == [existing["id"]]
+    assert HEADER_SECRET not in stack.output_text() + json.dumps(stack.export())
