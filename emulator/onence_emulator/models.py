@@ -295,31 +295,30 @@ def list_item_view(item: Integration) -> dict[str, Any]:
     return view
 
 
-def detail_view(item: Integration, mode: HeadersMode = "plain") -> dict[str, Any]:
-    """Get-one response (``getResponseschema_11``): url and headers for webhooks, error if any."""
+def _full_view(item: Integration, mode: HeadersMode) -> dict[str, Any]:
+    """A list item plus what the list leaves out: url, headers (shown per ``mode``) and jwt."""
     view = list_item_view(item)
     if item.url is not None:
         view["url"] = item.url
     headers = _headers_out(item, mode)
     if headers is not None:
         view["headers"] = headers
-    if item.error is not None:
-        view["error"] = item.error
     if item.jwt is not None:
         view["jwt"] = item.jwt
     return view
 
 
+def detail_view(item: Integration, mode: HeadersMode = "plain") -> dict[str, Any]:
+    """Get-one response (``getResponseschema_11``): url and headers for webhooks, error if any."""
+    view = _full_view(item, mode)
+    if item.error is not None:
+        view["error"] = item.error
+    return view
+
+
 def write_view(item: Integration, mode: HeadersMode = "plain") -> dict[str, Any]:
     """Create/PATCH response (``postResponseschema_5``/``patchResponseschema_*``)."""
-    view = list_item_view(item)
-    if item.url is not None:
-        view["url"] = item.url
-    headers = _headers_out(item, mode)
-    if headers is not None:
-        view["headers"] = headers
-    if item.jwt is not None:
-        view["jwt"] = item.jwt
+    view = _full_view(item, mode)
     # The create/patch schemas have no lastSuccessfulMessageDelivery property.
     view.pop("lastSuccessfulMessageDelivery", None)
     return view

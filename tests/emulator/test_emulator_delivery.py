@@ -10,6 +10,8 @@ import pytest
 from onence_emulator.harness import EmulatorProcess
 from onence_emulator.receiver import HttpsReceiver
 
+from tests.emulator.openapi_check import assert_conforms
+
 CLOUDS = "/v1/integrate/clouds"
 WEBHOOKS = CLOUDS + "/webhooks"
 
@@ -111,6 +113,9 @@ def test_device_message_fills_placeholders_and_activates_the_webhook(
     emulator.admin.inject_event("TELEMETRY_DATA", device=DEVICE, payload="again")
     assert emulator.admin.drain(timeout=10)
     assert _state(emulator_api, hook["id"])["lastSuccessfulMessageDelivery"] == first
+    # The PATCH answer's schema has no lastSuccessfulMessageDelivery: it stays out there.
+    patched = emulator_api.patch(f"{WEBHOOKS}/{hook['id']}", json={"jsonPayloadEnabled": True})
+    assert_conforms(patched.json(), "/v1/integrate/clouds/webhooks/{integrationId}", "PATCH", 200)
 
 
 @pytest.mark.parametrize(
