@@ -227,6 +227,33 @@ def test_api_error_on_one_webhook_is_reported_in_its_row(
     assert "ERROR" in result.row("telemetry-hook")
 
 
+def test_refused_credentials_midway_stop_the_command_with_exit_2(
+    emulator_with_receiver, client, receiver, stack
+):
+    add_hook(client, receiver, stack, "telemetry")
+    add_hook(client, receiver, stack, "errors")
+    emulator_with_receiver.admin.add_fault("forbidden", method="POST", path="/test$", times=1)
+
+    result = run_cli("test", stack=stack)
+
+    assert result.code == ExitStatus.ERROR
+    assert "1NCE refused access" in result.err
+    assert result.out == ""
+
+
+def test_webhook_deleted_during_the_command_is_reported_missing(
+    emulator_with_receiver, client, receiver, stack
+):
+    add_hook(client, receiver, stack, "telemetry")
+    emulator_with_receiver.admin.add_fault("error_before", method="POST", path="/test$", status=404)
+
+    result = run_cli("test", "--json", stack=stack)
+
+    assert result.code == ExitStatus.FAILED
+    [entry] = result.json()["webhooks"]
+    assert entry["result"] == "MISSING"
+
+
 # --- status ------------------------------------------------------------------------------
 
 
@@ -347,6 +374,24 @@ def test_restart_all_restarts_every_selected_webhook(
     assert sorted(restarted) == sorted(
         f"/management-api/v1/integrate/clouds/webhooks/{i}/restart" for i in ids
     )
+
+
+def test_restart_refused_for_a_healthy_webhook_leaves_it_well(
+    emulator_with_receiver, client, receiver, stack
+):
+    add_hook(client, receiver, stack, "telemetry")
+    emulator_with_receiver.admin.add_fault(
+        "error_before", method="POST", path="/restart$", status=409
+    )
+
+    result = run_cli("restart", "--all", "--json", stack=stack)
+
+    assert result.code == ExitStatus.SUCCESS
+    [entry] = result.json()["webhooks"]
+    assert entry["result"] == "ERROR"
+    assert entry["ok"] is True
+    assert entry["state"] == "ROLLOUT_DONE"
+    assert entry["message"]
 
 
 def test_restart_reports_a_webhook_missing_in_1nce(client, receiver, stack):
