@@ -280,43 +280,21 @@ def _run_command(
 
 def run_status(api: WebhookApi, webhooks: Sequence[StackWebhook]) -> list[Outcome]:
     """Live state and last delivery of each webhook, from one list call."""
-    live = {i.id: i for i in api.list_webhooks()}
-    outcomes = []
-    for hook in webhooks:
-        integration = live.get(hook.id)
-        if integration is None:
-            outcomes.append(_missing(hook))
-            continue
-        state = _text(integration.state)
-        outcomes.append(
-            Outcome(
-                hook,
-                result=state,
-                ok=state in HEALTHY_STATES,
-                state=state,
-                last_delivery=_when(integration.last_successful_message_delivery),
-            )
-        )
-    return outcomes
+
+    def one(hook: StackWebhook, state: str, last: str | None) -> Outcome:
+        return Outcome(hook, state, ok=state in HEALTHY_STATES, state=state, last_delivery=last)
+
+    return _each_live(api, webhooks, one)
 
 
 def run_test(api: WebhookApi, webhooks: Sequence[StackWebhook]) -> list[Outcome]:
     """Send 1NCE's test message to each webhook that exists; a test never changes state."""
-    live = {i.id: i for i in api.list_webhooks()}
 
-    def one(hook: StackWebhook) -> Outcome:
-        integration = live.get(hook.id)
-        if integration is None:
-            return _missing(hook)
-        state = _text(integration.state)
-        last = _when(integration.last_successful_message_delivery)
+    def one(hook: StackWebhook, state: str, last: str | None) -> Outcome:
         try:
             result = api.test_webhook(hook.id)
-        except NotFoundError:
-            return _missing(hook)
         except ApiError as exc:
-            _reraise_if_fatal(exc)
-            return Outcome(hook, ERROR, ok=False, message=_describe(exc), state=state)
+            return _refused(hook, exc, ok=False, state=state, last=last)
         status = _text(result.status)
         return Outcome(
             hook,
@@ -327,21 +305,15 @@ def run_test(api: WebhookApi, webhooks: Sequence[StackWebhook]) -> list[Outcome]
             last_delivery=last,
         )
 
-    return _each(one, webhooks)
+    return _each_live(api, webhooks, one)
 
 
 def run_restart(
     api: WebhookApi, webhooks: Sequence[StackWebhook], *, restart_all: bool = False
 ) -> list[Outcome]:
     """Restart each webhook live in INTEGRATION_FAILED (every one with ``restart_all``)."""
-    live = {i.id: i for i in api.list_webhooks()}
 
-    def one(hook: StackWebhook) -> Outcome:
-        integration = live.get(hook.id)
-        if integration is None:
-            return _missing(hook)
-        state = _text(integration.state)
-        last = _when(integration.last_successful_message_delivery)
+    def one(hook: StackWebhook, state: str, last: str | None) -> Outcome:
         if state != FAILED_STATE and not restart_all:
             return Outcome(
                 hook,
@@ -353,32 +325,21 @@ def run_restart(
             )
         try:
             result = api.restart_webhook(hook.id)
-        except NotFoundError:
-            return _missing(hook)
         except ApiError as exc:
-            _reraise_if_fatal(exc)
             # e.g. 409 for a webhook that is not failed (--all): its live state decides.
-            return Outcome(
-                hook,
-                ERROR,
-                ok=state in HEALTHY_STATES,
-                message=_describe(exc),
-                state=state,
-                last_delivery=last,
-            )
+            return _refused(hook, exc, ok=state in HEALTHY_STATES, state=state, last=last)
         status = _text(result.status)
         new_state = _text(result.integration.state)
-        last = _when(result.integration.last_successful_message_delivery) or last
         return Outcome(
             hook,
             result=status,
             ok=status == SUCCESS and new_state in HEALTHY_STATES,
             message=_one_line(result.message),
             state=new_state,
-            last_delivery=last,
+            last_delivery=_when(result.integration.last_successful_message_delivery) or last,
         )
 
-    return _each(one, webhooks)
+    return _each_live(api, webhooks, one)
 
 
 def _select(webhooks: list[StackWebhook], names: Sequence[str]) -> list[StackWebhook]:
@@ -400,10 +361,23 @@ def _select(webhooks: list[StackWebhook], names: Sequence[str]) -> list[StackWeb
     return chosen
 
 
-def _each(
-    one: Callable[[StackWebhook], Outcome], webhooks: Sequence[StackWebhook]
+def _each_live(
+    api: WebhookApi,
+    webhooks: Sequence[StackWebhook],
+    act: Callable[[StackWebhook, str, str | None], Outcome],
 ) -> list[Outcome]:
-    """Run ``one`` for every webhook, a few at a time; results keep the stack's order."""
+    """List 1NCE's webhooks once, then ``act(hook, live state, last delivery)`` on each one
+    that exists there, a few at a time (``act`` may wait for a test message); the others are
+    ``MISSING``. Results keep the stack's order."""
+    live = {i.id: i for i in api.list_webhooks()}
+
+    def one(hook: StackWebhook) -> Outcome:
+        integration = live.get(hook.id)
+        if integration is None:
+            return _missing(hook)
+        last = _when(integration.last_successful_message_delivery)
+        return act(hook, _text(integration.state), last)
+
     if len(webhooks) <= 1:
         return [one(w) for w in webhooks]
     with ThreadPoolExecutor(max_workers=min(_WORKERS, len(webhooks))) as pool:
@@ -414,11 +388,20 @@ def _missing(hook: StackWebhook) -> Outcome:
     return Outcome(hook, MISSING, ok=False, message="in the stack but not found in 1NCE")
 
 
-def _reraise_if_fatal(exc: ApiError) -> None:
-    """Credentials refused (401/403) concern every webhook: stop and exit 2, like a lost
-    connection (``TransportError`` is not caught per webhook at all)."""
+def _refused(
+    hook: StackWebhook, exc: ApiError, *, ok: bool, state: str, last: str | None
+) -> Outcome:
+    """The outcome of a call 1NCE refused for one webhook.
+
+    404: the webhook went away meanwhile (``MISSING``). 401/403 concern every webhook: re-raised,
+    so the command stops and exits 2, like a lost connection (``TransportError`` is not caught
+    per webhook at all).
+    """
+    if isinstance(exc, NotFoundError):
+        return _missing(hook)
     if isinstance(exc, AuthenticationError | ForbiddenError):
         raise exc
+    return Outcome(hook, ERROR, ok=ok, message=_describe(exc), state=state, last_delivery=last)
 
 
 def _exit_for(exc: OnenceError) -> ExitStatus:
