@@ -40,9 +40,7 @@ async def current_user(request: Request, state: State) -> str:
     """The API user behind ``Authorization: Bearer <token>``; 401 if missing, unknown or expired."""
     scheme, _, token = request.headers.get("authorization", "").partition(" ")
     token = token.strip()
-    if scheme.lower() != "bearer" or not token:
-        raise ApiError(401, "Unauthorized", headers={"WWW-Authenticate": "Bearer"})
-    user = state.store.token_user(token)
+    user = state.store.token_user(token) if scheme.lower() == "bearer" and token else None
     if user is None:
         raise ApiError(401, "Unauthorized", headers={"WWW-Authenticate": "Bearer"})
     return user

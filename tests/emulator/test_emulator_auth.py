@@ -121,6 +121,7 @@ def test_api_rejects_missing_or_unknown_bearer_with_401(
     headers = {"Authorization": authorization} if authorization else {}
     response = requests.get(emulator.base_url + "/v1/integrate/clouds", headers=headers, timeout=10)
     assert response.status_code == 401
+    assert response.headers["WWW-Authenticate"] == "Bearer"
     assert response.json() == {
         "statusCode": 401,
         "statusText": "Unauthorized",
