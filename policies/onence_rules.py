@@ -193,6 +193,21 @@ def _adopting(props: Mapping[str, Any]) -> bool:
     return _read(props, "adoptId") not in (None, "")
 
 
+def _input(args: ResourceValidationArgs, rule: str, key: str) -> Any:
+    """One input a rule judges, as :func:`_read` gives it, or ``None`` when absent.
+
+    Raises :class:`NotKnownDuringPreviewError` when the whole value is unknown, and marks the
+    rule not applicable when an adopting webhook leaves the input out (1NCE keeps the adopted
+    integration's value).
+    """
+    value = _read(args.props, key)
+    if isinstance(value, Unknown):
+        raise NotKnownDuringPreviewError(rule, [args.name], [key])
+    if value is None and _adopting(args.props):
+        args.not_applicable(f"the webhook adopts an existing integration and sets no {key}")
+    return value
+
+
 def _require_webhook(args: ResourceValidationArgs) -> None:
     """Mark the rule not applicable to any resource but a 1NCE webhook."""
     if args.resource_type != WEBHOOK_TYPE:
@@ -296,19 +311,9 @@ URL_HTTPS_NAME: Final = "webhook-url-https"
 
 
 def _url_or_skip(args: ResourceValidationArgs, rule: str) -> str | None:
-    """The webhook's URL, or ``None`` when it sets no usable (string) URL.
-
-    Raises :class:`NotKnownDuringPreviewError` for an unknown URL, and marks the rule not
-    applicable when an adopting webhook sets no URL (1NCE keeps the adopted integration's URL).
-    """
-    url = _read(args.props, "url")
-    if isinstance(url, Unknown):
-        raise NotKnownDuringPreviewError(rule, [args.name], ["url"])
-    if url is None and _adopting(args.props):
-        args.not_applicable("the webhook adopts an existing integration and sets no url")
-    if not isinstance(url, str) or not url.strip():
-        return None
-    return url
+    """The webhook's URL (see :func:`_input`), or ``None`` when it sets no usable (string) URL."""
+    url = _input(args, rule, "url")
+    return url if isinstance(url, str) and url.strip() else None
 
 
 def _validate_url_https(args: ResourceValidationArgs, report: ReportViolation) -> None:
@@ -496,11 +501,7 @@ def _validate_event_types(args: ResourceValidationArgs, report: ReportViolation)
     _check_settings(args.get_config(), EVENT_TYPES_KNOWN_NAME, None)
     _require_webhook(args)
     rule = EVENT_TYPES_KNOWN_NAME
-    value = _read(args.props, "eventTypes")
-    if isinstance(value, Unknown):
-        raise NotKnownDuringPreviewError(rule, [args.name], ["eventTypes"])
-    if value is None and _adopting(args.props):
-        args.not_applicable("the webhook adopts an existing integration and sets no eventTypes")
+    value = _input(args, rule, "eventTypes")
     if value is None or value == []:
         report(
             _message(
@@ -648,11 +649,7 @@ def _validate_auth_header(args: ResourceValidationArgs, report: ReportViolation)
     _check_settings(args.get_config(), AUTH_HEADER_NAME, _AUTH_HEADER_SETTINGS)
     _require_webhook(args)
     rule = AUTH_HEADER_NAME
-    headers = _read(args.props, "headers")
-    if isinstance(headers, Unknown):
-        raise NotKnownDuringPreviewError(rule, [args.name], ["headers"])
-    if headers is None and _adopting(args.props):
-        args.not_applicable("the webhook adopts an existing integration and sets no headers")
+    headers = _input(args, rule, "headers")
     extra = _config_strings(args, "headerNames")
     candidates: list[str] = []
     if isinstance(headers, Mapping):

@@ -369,6 +369,14 @@ def test_no_authentication_header_is_reported(headers: dict[str, str] | None) ->
     assert "no authentication header" in message
 
 
+def test_adopting_webhook_that_sets_no_headers_is_not_judged() -> None:
+    outcome = run_resource_policy(rules.AUTH_HEADER, with_(headers=None, adoptId="x1"))
+    assert outcome.messages == []
+    assert (
+        outcome.not_applicable == "the webhook adopts an existing integration and sets no headers"
+    )
+
+
 @pytest.mark.parametrize("value", ["", "   ", ":iccid:"])
 def test_empty_or_placeholder_only_auth_header_is_reported(value: str) -> None:
     props = with_(headers={"Authorization": value, "x-trace": SECRET})
