@@ -1,18 +1,11 @@
-"""Puts the pack directory on sys.path, as the engine does when it runs the pack, so that tests
-import ``onence_rules`` the same way ``policies/__main__.py`` does; shares fixtures."""
+"""Shared fixtures. Importing the harness puts the pack directory on sys.path, as the engine
+does when it runs the pack, so tests import ``onence_rules`` as ``policies/__main__.py`` does."""
 
 from __future__ import annotations
 
-import sys
-from pathlib import Path
+import pytest
 
-POLICIES_DIR = Path(__file__).resolve().parents[2] / "policies"
-if str(POLICIES_DIR) not in sys.path:
-    sys.path.insert(0, str(POLICIES_DIR))
-
-import pytest  # noqa: E402
-
-from tests.policies.policy_harness import Analyzer  # noqa: E402
+from tests.policies.policy_harness import Analyzer
 
 
 @pytest.fixture
