@@ -16,6 +16,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from .calls import CallLog
 from .delivery import DeliveryEngine, Sender
@@ -38,6 +39,35 @@ def _request_errors(exc: RequestValidationError) -> list[dict[str, str]]:
         where = ".".join(loc)
         items.append({"field": where, "message": f"'{where}': {error.get('msg', 'invalid')}"})
     return items
+
+
+class QuietErrors:
+    """Outermost middleware: an unexpected exception becomes a 500 and is logged by type only.
+
+    Starlette's handler for ``Exception`` answers and then re-raises, and uvicorn logs the whole
+    traceback, whose messages could quote header values; here nothing escapes the application.
+    """
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = False
+
+        async def tracking_send(message: Message) -> None:
+            nonlocal started
+            started = started or message["type"] == "http.response.start"
+            await send(message)
+
+        try:
+            await self.app(scope, receive, tracking_send)
+        except Exception as exc:
+            log.error("unexpected error while serving a request: %s", type(exc).__name__)
+            if not started:
+                await error_response(500, "Internal server error")(scope, receive, send)
 
 
 def create_app(settings: Settings, *, sender: Sender | None = None) -> FastAPI:
@@ -94,13 +124,9 @@ def create_app(settings: Settings, *, sender: Sender | None = None) -> FastAPI:
             )
         return error_response(exc.status_code, "Request failed")
 
-    @app.exception_handler(Exception)
-    async def _unexpected(_request: Request, exc: Exception) -> JSONResponse:
-        log.error("unexpected error while serving a request: %s", type(exc).__name__)
-        return error_response(500, "Internal server error")
-
     app.include_router(auth.router, prefix=API_PREFIX)
     app.include_router(webhooks.router, prefix=API_PREFIX)
     app.include_router(admin.router)
     app.add_middleware(Gateway, faults=faults, calls=calls)
+    app.add_middleware(QuietErrors)  # added last: outside the gateway, which logs the 500
     return app

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
@@ -14,6 +15,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from onence_emulator.app import create_app
 from onence_emulator.delivery import AttemptResult
+from onence_emulator.deps import EmulatorState
 from onence_emulator.harness import EmulatorProcess
 from onence_emulator.settings import Settings
 
@@ -119,6 +121,30 @@ def test_server_survives_a_barrage_of_bad_requests(emulator: EmulatorProcess, em
 
 def _never_send(url: str, headers: dict[str, str], body: bytes) -> AttemptResult:
     return AttemptResult(False, None, "offline")
+
+
+def test_an_unexpected_error_is_a_500_logged_without_its_message(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    app = create_app(Settings(users={"user": "pass"}), sender=_never_send)
+
+    @app.get(API + "/explode")
+    def explode() -> None:
+        raise RuntimeError("hdr-secret-in-an-exception")
+
+    # TestClient re-raises whatever escapes the application, as uvicorn would log it (traceback
+    # and message included): nothing may escape.
+    with caplog.at_level(logging.DEBUG), TestClient(app) as test_client:
+        response = test_client.get(API + "/explode")
+    assert response.status_code == 500
+    assert response.json() == {
+        "statusText": "Server Error",
+        "errors": [{"message": "Internal server error"}],
+    }
+    assert "RuntimeError" in caplog.text
+    assert "hdr-secret" not in caplog.text
+    state: EmulatorState = app.state.emulator
+    assert [(c["path"], c["status"]) for c in state.calls.snapshot()] == [(API + "/explode", 500)]
 
 
 @pytest.fixture(scope="module")
