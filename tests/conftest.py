@@ -17,6 +17,7 @@ from onence_emulator.harness import EmulatorProcess
 from onence_emulator.receiver import HttpsReceiver
 
 EMULATOR_USERS = {"user": "pass", "second-user": "second-pass"}
+WEBHOOKS = "/v1/integrate/clouds/webhooks"
 
 
 @pytest.fixture(scope="module")
@@ -117,9 +118,6 @@ class EmulatorApi:
         assert response.status_code == 201, response.text
         created: dict[str, Any] = response.json()
         return created
-
-
-WEBHOOKS = "/v1/integrate/clouds/webhooks"
 
 
 @pytest.fixture

@@ -144,6 +144,16 @@ def test_fault_matching_uses_method_and_path_search() -> None:
     assert faults.decide("DELETE", "/v1/integrate/clouds/abc").answer is not None
 
 
+def test_latency_faults_add_up_and_are_spent() -> None:
+    faults = FaultStore()
+    faults.add(FaultSpec(kind="latency", latencyMs=30, times=1))
+    faults.add(FaultSpec(kind="latency", latencyMs=20, method="GET"))
+    first = faults.decide("GET", "/v1/integrate/clouds")
+    assert (first.latency_ms, first.answer, first.after) == (50, None, None)
+    assert faults.decide("GET", "/v1/integrate/clouds").latency_ms == 20
+    assert faults.decide("POST", "/v1/integrate/clouds").latency_ms == 0
+
+
 def test_header_flags_prefer_omit_over_mask() -> None:
     faults = FaultStore()
     faults.add(FaultSpec(kind="mask_headers"))
