@@ -70,8 +70,6 @@ class StackWebhook:
     """The 1NCE integration id."""
     name: str | None
     """The webhook's name in 1NCE (``None`` when the state holds it as a secret)."""
-    url: str | None
-    """The webhook's URL (``None`` when the state holds it as a secret)."""
 
 
 class StackReader(Protocol):
@@ -213,7 +211,6 @@ def webhooks_from_export(doc: Any) -> list[StackWebhook]:
                 resource=urn.rsplit("::", 1)[-1] or id_,
                 id=id_,
                 name=_plain(outputs.get("name")),
-                url=_plain(outputs.get("url")),
             )
         )
     return found

@@ -119,7 +119,7 @@ def add_hook(client: OnenceClient, receiver: HttpsReceiver, stack: FakeStack, na
         event_types=("TELEMETRY_DATA",),
     )
     created = client.create_webhook(spec)
-    stack.hooks.append(StackWebhook(name, created.id, spec.name, spec.url))
+    stack.hooks.append(StackWebhook(name, created.id, spec.name))
     return created.id
 
 
@@ -301,7 +301,7 @@ def test_status_shows_integration_failed_and_exits_1(
 
 def test_status_flags_a_webhook_that_is_in_the_stack_but_not_in_1nce(client, receiver, stack):
     add_hook(client, receiver, stack, "telemetry")
-    stack.hooks.append(StackWebhook("deleted", "no-such-id", "deleted-hook", None))
+    stack.hooks.append(StackWebhook("deleted", "no-such-id", "deleted-hook"))
 
     result = run_cli("status", stack=stack)
 
@@ -395,7 +395,7 @@ def test_restart_refused_for_a_healthy_webhook_leaves_it_well(
 
 
 def test_restart_reports_a_webhook_missing_in_1nce(client, receiver, stack):
-    stack.hooks.append(StackWebhook("deleted", "no-such-id", "deleted-hook", None))
+    stack.hooks.append(StackWebhook("deleted", "no-such-id", "deleted-hook"))
 
     result = run_cli("restart", "--all", stack=stack)
 

@@ -25,12 +25,16 @@ SECRET = {
 }
 
 
-def webhook_resource(name: str, id_: str, **outputs: object) -> dict[str, object]:
+def webhook_resource(resource: str, id_: str, **outputs: object) -> dict[str, object]:
     return {
-        "urn": f"urn:pulumi:dev::proj::{WEBHOOK_TYPE}::{name}",
+        "urn": f"urn:pulumi:dev::proj::{WEBHOOK_TYPE}::{resource}",
         "type": WEBHOOK_TYPE,
         "id": id_,
-        "outputs": {"name": f"{name}-hook", "url": f"https://example.com/{name}", **outputs},
+        "outputs": {
+            "name": f"{resource}-hook",
+            "url": f"https://example.com/{resource}",
+            **outputs,
+        },
     }
 
 
@@ -58,12 +62,12 @@ class FakePulumi:
 
 
 class TestWebhooksFromExport:
-    def test_finds_webhooks_with_resource_name_id_name_and_url(self):
+    def test_finds_webhooks_with_resource_name_id_and_name(self):
         doc = export_doc(webhook_resource("telemetry", "id-1"), webhook_resource("errors", "id-2"))
 
         assert webhooks_from_export(doc) == [
-            StackWebhook("telemetry", "id-1", "telemetry-hook", "https://example.com/telemetry"),
-            StackWebhook("errors", "id-2", "errors-hook", "https://example.com/errors"),
+            StackWebhook("telemetry", "id-1", "telemetry-hook"),
+            StackWebhook("errors", "id-2", "errors-hook"),
         ]
 
     def test_ignores_other_resource_types(self):
@@ -84,9 +88,9 @@ class TestWebhooksFromExport:
         ] == ["id-new"]
 
     def test_secret_outputs_are_not_decoded(self):
-        doc = export_doc(webhook_resource("t", "id-1", url=SECRET))
+        doc = export_doc(webhook_resource("t", "id-1", name=SECRET))
 
-        assert webhooks_from_export(doc)[0].url is None
+        assert webhooks_from_export(doc)[0].name is None
 
     def test_empty_stack_has_no_webhooks(self):
         assert webhooks_from_export({"version": 3, "deployment": {"manifest": {}}}) == []
