@@ -6,6 +6,7 @@ import base64
 import os
 import subprocess
 import sys
+import types
 from collections.abc import Callable
 from typing import Any, cast
 
@@ -95,16 +96,19 @@ def test_keyword_form_registers_camel_case_inputs(engine: Any) -> Any:
 def test_args_object_form_registers_the_same_inputs(engine: Any) -> Any:
     mocks, _ = engine
     opts = pulumi.ResourceOptions(protect=False)
-    Webhook("by-keywords", opts, name="same", **declared())
-    hook = Webhook("by-args", WebhookArgs(name="same", **declared()), opts)
+    by_keywords = Webhook("by-keywords", opts, name="same", **declared())
+    by_args = Webhook("by-args", WebhookArgs(name="same", **declared()), opts)
 
     def check(_: Any) -> None:
-        by_keywords, by_args = (
-            {k: v for k, v in a.inputs.items() if k != "__provider"} for a in mocks.created
-        )
-        assert by_keywords == by_args
+        # Registrations finish in any order: wait for both, then compare by resource name.
+        inputs = {
+            a.name: {k: v for k, v in a.inputs.items() if k != "__provider"} for a in mocks.created
+        }
+        assert set(inputs) == {"by-keywords", "by-args"}
+        assert inputs["by-keywords"] == inputs["by-args"]
+        assert inputs["by-args"]["name"] == "same"
 
-    return hook.id.apply(check)
+    return pulumi.Output.all(by_keywords.id, by_args.id).apply(check)
 
 
 @pulumi_test
@@ -235,9 +239,18 @@ def test_the_firewall_addresses_are_1nces_documented_ones() -> None:
 
 
 def test_the_package_exports_exactly_its_public_names() -> None:
-    public = {n for n in dir(pulumi_onence) if not n.startswith("_")}
-    modules = {"cli"}  # submodules imported by a test run may show up as attributes
-    assert set(pulumi_onence.__all__) == public - modules
+    assert dir(pulumi_onence) == sorted(pulumi_onence.__all__)
+    for name in pulumi_onence.__all__:  # lazily loaded classes resolve too
+        assert getattr(pulumi_onence, name) is not None, name
+    defined = {
+        name
+        for name, value in vars(pulumi_onence).items()
+        if not name.startswith("_") and not isinstance(value, types.ModuleType)
+    }
+    typing_helpers = {"TYPE_CHECKING", "Any", "annotations"}
+    assert defined - typing_helpers <= set(pulumi_onence.__all__)
+    with pytest.raises(AttributeError):
+        _ = pulumi_onence.NoSuchName
 
 
 def test_importing_the_package_starts_nothing_and_prints_nothing() -> None:
