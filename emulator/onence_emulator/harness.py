@@ -19,7 +19,7 @@ import sys
 import tempfile
 import threading
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from types import TracebackType
 from typing import IO, Any
@@ -265,7 +265,9 @@ class EmulatorProcess:
         self.close()
 
 
-def wait_until(condition: Any, timeout: float = 10.0, interval: float = 0.02) -> bool:
+def wait_until(
+    condition: Callable[[], object], timeout: float = 10.0, interval: float = 0.02
+) -> bool:
     """Poll ``condition()`` until it is truthy or ``timeout`` passes (bounded loop for tests)."""
     deadline = time.monotonic() + timeout
     while True:
