@@ -26,8 +26,8 @@ import pulumi
 from pulumi import Input, Output, ResourceOptions
 from pulumi.dynamic import Resource
 
-from ._models import MAX_NAME_LENGTH, EventType
-from ._provider import AUTO_NAME_KEY, WebhookProvider
+from ._models import MAX_NAME_LENGTH, EventType, WebhookSpec
+from ._provider import AUTO_NAME_KEY, COMPUTED_KEYS, WebhookProvider
 
 __all__ = ["Webhook", "WebhookArgs", "default_name"]
 
@@ -168,7 +168,7 @@ class Webhook(Resource, module="onence", name="Webhook"):
         # Headers are secret even when given as plain strings: in inputs (wrapped here) and
         # in outputs (additional_secret_outputs).
         props["headers"] = Output.secret(props["headers"]) if props["headers"] is not None else None
-        for output in ("state", "createdTime", "updatedTime", "lastSuccessfulMessageDelivery"):
+        for output in COMPUTED_KEYS:
             props.setdefault(output, None)
         secret_opts = ResourceOptions(additional_secret_outputs=["headers"])
         super().__init__(
@@ -180,9 +180,7 @@ class Webhook(Resource, module="onence", name="Webhook"):
         cls, resource_name: str, id: Input[str], opts: ResourceOptions | None = None
     ) -> Webhook:
         """Read an existing webhook into the program without managing it (no create/delete)."""
-        props: dict[str, Any] = dict.fromkeys(
-            ("name", "url", "headers", "eventTypes", "jsonPayloadEnabled"), None
-        )
+        props: dict[str, Any] = dict.fromkeys(WebhookSpec.PROPERTIES, None)
         hook = cls.__new__(cls)
         hook._register(resource_name, props, ResourceOptions.merge(opts, ResourceOptions(id=id)))
         return hook
