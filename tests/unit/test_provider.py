@@ -194,10 +194,17 @@ def test_diff_updates_in_place(provider: WebhookProvider, change: dict[str, Any]
 
 
 def test_diff_compares_headers_with_the_last_applied_value_not_an_echo(
-    provider: WebhookProvider,
+    provider: WebhookProvider, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    def no_api() -> None:
+        raise AssertionError("diff must not ask 1NCE")
+
+    monkeypatch.setattr(provider, "_api", no_api)
     # The outputs hold what was applied; a masked echo never gets there, so no perpetual diff.
     assert provider.diff("id1", applied(), declared()).changes is False
+    # A masked old value does not hide a change either (PagerDuty #923).
+    masked = applied(headers={"x-api-key": "****"})
+    assert provider.diff("id1", masked, declared()).changes is True
 
 
 def test_diff_updates_headers_of_an_adopted_webhook_whose_headers_are_unknown(
