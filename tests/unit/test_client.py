@@ -160,8 +160,16 @@ def test_test_and_restart_report_what_1nce_answered(
     assert client.test_webhook(hook.id).status == "SUCCESS"
     assert receiver.wait_for(1, timeout=10)
     restarted = client.restart_webhook(hook.id)
-    assert restarted.status in {"SUCCESS", "FAILURE"}
+    assert restarted.status == "SUCCESS"
     assert restarted.integration.id == hook.id
+    assert restarted.integration.state == hook.state  # only a failed webhook changes state
+    assert receiver.wait_for(2, timeout=10)
+
+    receiver.status = 500
+    failed_test = client.test_webhook(hook.id)
+    assert failed_test.status == "FAILURE"
+    assert failed_test.message
+    assert client.restart_webhook(hook.id).status == "FAILURE"
 
 
 # --- tokens -----------------------------------------------------------------------------------
