@@ -60,10 +60,10 @@ class Settings:
     password: str = field(repr=False)
 
 
-def _lookup(config: Mapping[str, object], key: str) -> str | None:
-    """A config value by its namespaced key, or by the bare key (``apiUrl``) if given so."""
-    for candidate in (key, key.split(":", 1)[1]):
-        value = config.get(candidate)
+def _lookup(source: Mapping[str, object], *keys: str) -> str | None:
+    """The first of ``keys`` that ``source`` holds a non-blank value for, stripped."""
+    for key in keys:
+        value = source.get(key)
         if value is not None and str(value).strip() != "":
             return str(value).strip()
     return None
@@ -107,11 +107,9 @@ def load_settings(
     env = os.environ if environ is None else environ
 
     def get(setting: str) -> str | None:
-        value = _lookup(config, CONFIG_KEYS[setting])
-        if value is None:
-            raw = env.get(ENV_VARS[setting])
-            value = raw.strip() if raw and raw.strip() else None
-        return value
+        key = CONFIG_KEYS[setting]
+        bare = key.split(":", 1)[1]  # `apiUrl` is accepted as well as `onence:apiUrl`
+        return _lookup(config, key, bare) or _lookup(env, ENV_VARS[setting])
 
     username, password = get("username"), get("password")
     missing = [s for s, v in (("username", username), ("password", password)) if v is None]
