@@ -2,8 +2,8 @@
 
 What it guarantees, because the provider and the CLI depend on it:
 
-- one OAuth token per process and per (API URL, username), shared by threads and renewed
-  shortly before it expires; one re-authentication when a call answers 401;
+- one OAuth token per process and per (API URL, username, password), shared by threads and
+  renewed shortly before it expires; one re-authentication when a call answers 401;
 - bounded retries with exponential backoff and jitter: 429 is retried for every call
   (honouring ``Retry-After``), 5xx and connection errors only for idempotent calls, all
   within ``max_retry_wait`` seconds of waiting;
