@@ -40,7 +40,7 @@ from pulumi.output import Unknown
 from pulumi.runtime.rpc import UNKNOWN
 
 from . import _diagnostics
-from ._client import OnenceClient
+from ._client import OnenceClient, _redact
 from ._config import CONFIG_KEYS, load_settings
 from ._errors import NotFoundError, OnenceError
 from ._models import Integration, WebhookSpec, is_masked
@@ -342,7 +342,8 @@ class WebhookProvider(ResourceProvider):
             if result.status != "SUCCESS":
                 self._warn(
                     f"webhook {spec.name!r} ({_id}) is still {outs.get('state')}: restart "
-                    f"answered {result.status}: {result.message}"
+                    # 1NCE's message may quote the receiver's answer, which may echo a header.
+                    f"answered {result.status}: {_redact(result.message, spec.headers.values())}"
                 )
         return UpdateResult(outs)
 

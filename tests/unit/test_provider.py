@@ -7,6 +7,7 @@ from typing import Any
 import pytest
 from pulumi.output import Unknown
 from pulumi.runtime.rpc import UNKNOWN
+from pulumi_onence._models import RestartResult
 from pulumi_onence._provider import AUTO_NAME_KEY, WebhookProvider
 
 SECRET = "header-secret-value"
@@ -265,3 +266,36 @@ def test_an_adopted_webhook_is_not_replaced_afterwards(provider: WebhookProvider
 def test_pointing_adopt_id_at_another_integration_replaces(provider: WebhookProvider) -> None:
     result = provider.diff("id1", applied(adoptId="id1"), declared(adoptId="id2"))
     assert result.replaces == ["adoptId"]
+
+
+# --- update: restart warnings ---------------------------------------------------------------
+
+
+class _RestartFailsEchoingTheHeader:
+    """A client whose restart fails with a message quoting the receiver's answer."""
+
+    def restart_webhook(self, integration_id: str) -> RestartResult:
+        return RestartResult.model_validate(
+            {
+                "restartStatus": "FAILURE",
+                "message": f"receiver answered 401: bad key {SECRET}",
+                "integration": {"id": integration_id, "name": "n", "state": "INTEGRATION_FAILED"},
+            }
+        )
+
+
+def test_a_failed_restart_warns_without_quoting_a_header_value() -> None:
+    warnings: list[str] = []
+    provider = WebhookProvider(
+        _RestartFailsEchoingTheHeader(),  # type: ignore[arg-type]
+        warn=warnings.append,
+    )
+    olds = applied(state="INTEGRATION_FAILED", restartIfFailed=True)
+
+    result = provider.update("hook-1", olds, declared(restartIfFailed=True))
+
+    assert result.outs is not None
+    assert result.outs["state"] == "INTEGRATION_FAILED"
+    assert len(warnings) == 1
+    assert "FAILURE" in warnings[0]
+    assert SECRET not in warnings[0]
