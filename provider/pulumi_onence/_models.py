@@ -68,6 +68,40 @@ def is_masked(headers: Mapping[str, str] | None) -> bool:
     return bool(headers) and any(set(str(v)) <= {"*"} for v in (headers or {}).values())
 
 
+_KNOWN_TYPES = ", ".join(e.value for e in EventType)
+
+
+def _reason(prop: str, loc: tuple[Any, ...], err: Mapping[str, Any], value: Any) -> str:
+    """What is wrong with one property and what is allowed, in the user's terms.
+
+    Never quotes the value itself: a header value is a secret, and a URL may hold one.
+    """
+    kind = str(err.get("type", ""))
+    if kind == "missing":
+        return "is required"
+    if prop == "name" and kind in {"string_too_long", "string_too_short"}:
+        length = len(value) if isinstance(value, str) else 0
+        return f"must be 1 to {MAX_NAME_LENGTH} characters long, not {length}"
+    if prop == "eventTypes":
+        if kind == "enum":
+            return f"each item must be one of {_KNOWN_TYPES}"
+        if kind == "too_short":
+            return f"must list at least one event type ({_KNOWN_TYPES})"
+        if kind in {"list_type", "tuple_type"}:
+            return f"must be a list of event types ({_KNOWN_TYPES})"
+    if prop == "jsonPayloadEnabled" and kind.startswith("bool"):
+        return "must be true or false"
+    if prop == "headers":
+        if len(loc) > 1 and kind == "string_type":
+            return f"header {str(loc[1])!r}: the value must be a string"
+        if kind == "dict_type":
+            return "must be a map of header names to string values"
+    if kind == "string_type":
+        return "must be a string"
+    reason = str(err.get("msg", "is invalid")).removeprefix("Value error, ")
+    return f"header {str(loc[1])!r}: {reason}" if prop == "headers" and len(loc) > 1 else reason
+
+
 class WebhookSpec(BaseModel):
     """A webhook as declared: what ``create`` sends and ``update`` compares against.
 
@@ -183,14 +217,7 @@ class WebhookSpec(BaseModel):
                 prop = str(loc[0])
                 if prop in ignore or prop in found:
                     continue
-                reason = str(err.get("msg", "is invalid")).removeprefix("Value error, ")
-                if err.get("type") == "missing":
-                    reason = "is required"
-                elif prop == "eventTypes" and err.get("type") == "enum":
-                    reason = "each item must be one of " + ", ".join(e.value for e in EventType)
-                elif prop == "headers" and len(loc) > 1:
-                    reason = f"header {str(loc[1])!r}: {reason}"
-                found[prop] = reason
+                found[prop] = _reason(prop, loc, err, data.get(prop))
             return list(found.items())
         return []
 

@@ -239,3 +239,27 @@ def test_test_and_restart_answers_parse() -> None:
         }
     )
     assert (restart.status, restart.integration.state) == ("FAILURE", "INTEGRATION_FAILED")
+
+
+@pytest.mark.parametrize(
+    ("prop", "value", "expected"),
+    [
+        ("name", "n" * 129, "must be 1 to 128 characters long, not 129"),
+        ("eventTypes", [], "must list at least one event type"),
+        ("jsonPayloadEnabled", "yes", "must be true or false"),
+        ("headers", {"x-api-key": 7}, "header 'x-api-key': the value must be a string"),
+        ("headers", ["x-api-key"], "must be a map of header names to string values"),
+    ],
+)
+def test_a_bad_property_is_explained_in_the_users_terms(prop, value, expected) -> None:
+    props = {
+        "name": "ok",
+        "url": "https://ingest.example.com/1nce",
+        "eventTypes": ["ERROR"],
+        prop: value,
+    }
+    reasons = dict(WebhookSpec.failures(props))
+    assert reasons[prop].startswith(expected)
+    # No validator jargon reaches the user.
+    assert "Input should" not in reasons[prop]
+    assert "Tuple" not in reasons[prop]
