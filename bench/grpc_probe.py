@@ -11,13 +11,7 @@ difference. In-process timings split that share further.
 from __future__ import annotations
 
 import base64
-import importlib
-import inspect
-import os
-import pkgutil
 import statistics
-import subprocess
-import sys
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -27,34 +21,18 @@ from typing import Any
 import dill
 import grpc
 from google.protobuf import struct_pb2
-from pulumi.dynamic import Config, ConfigureRequest, ResourceProvider
+from pulumi.dynamic import Config, ConfigureRequest
 from pulumi.dynamic.dynamic import serialize_provider
 from pulumi.runtime.proto import provider_pb2, provider_pb2_grpc
+from pulumi_onence import WebhookProvider
 
 from bench.noop_provider import NoopWebhookProvider
 from bench.requests_loop import DirectLoop
-from tests.e2e.stack import REPO_ROOT
+from tests.protocol.plugin import dynamic_plugin, recording_engine
 
 PROJECT = "onence-bench"
 _URN = "urn:pulumi:bench::{project}::pulumi-python:dynamic/onence:Webhook::probe{i}"
 _STARTUP_TIMEOUT_S = 60
-
-
-def real_provider() -> ResourceProvider:
-    """The provider class behind ``pulumi_onence.Webhook`` (its module pickles by reference)."""
-    import pulumi_onence
-
-    for info in pkgutil.iter_modules(pulumi_onence.__path__):
-        module = importlib.import_module(f"pulumi_onence.{info.name}")
-        for _, cls in inspect.getmembers(module, inspect.isclass):
-            if (
-                issubclass(cls, ResourceProvider)
-                and cls is not ResourceProvider
-                and cls.__module__ == module.__name__
-            ):
-                provider: ResourceProvider = cls()
-                return provider
-    raise RuntimeError("no ResourceProvider subclass found in pulumi_onence")
 
 
 def _struct(values: dict[str, Any]) -> struct_pb2.Struct:
@@ -117,41 +95,13 @@ class Plugin:
 
 @contextmanager
 def plugin_process() -> Iterator[Plugin]:
-    """Start the plugin as the engine does (cwd = project root), stop it on exit."""
-    env = dict(os.environ)
-    env["PULUMI_PROJECT"] = PROJECT
-    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(REPO_ROOT), env.get("PYTHONPATH")]))
+    """The plugin started as the engine starts it (the protocol tests' helper), timed to ready."""
     started = time.perf_counter()
-    process = subprocess.Popen(
-        [sys.executable, "-u", "-m", "pulumi.dynamic"],
-        cwd=REPO_ROOT,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.DEVNULL,
-        stdin=subprocess.DEVNULL,
-        text=True,
-    )
-    try:
-        assert process.stdout is not None
-        line = process.stdout.readline().strip()
-        if not line.isdigit():
-            raise RuntimeError("the dynamic provider plugin did not print its port")
-        seconds = time.perf_counter() - started
-        channel = grpc.insecure_channel(f"127.0.0.1:{line}")
-        grpc.channel_ready_future(channel).result(timeout=_STARTUP_TIMEOUT_S)
-        try:
-            yield Plugin(provider_pb2_grpc.ResourceProviderStub(channel), seconds)
-        finally:
-            channel.close()
-    finally:
-        process.terminate()
-        try:
-            process.wait(10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(10)
-        if process.stdout is not None:
-            process.stdout.close()
+    with (
+        recording_engine() as (_, engine_address),
+        dynamic_plugin(engine_address, project=PROJECT, timeout=_STARTUP_TIMEOUT_S) as stub,
+    ):
+        yield Plugin(stub, time.perf_counter() - started)
 
 
 def _ms(samples: list[float]) -> float:
@@ -277,17 +227,11 @@ def run_probe(base_url: str, username: str, password: str, k: int = 30) -> Probe
         "onence:password": password,
     }
     noop_str = serialize_provider(NoopWebhookProvider())
-    try:
-        real_str = serialize_provider(real_provider())
-    except Exception as exc:  # the provider is not importable yet: report it, keep the rest
-        result.error = f"real provider unavailable: {type(exc).__name__}: {exc}"
-        real_str = None
+    real_str = serialize_provider(WebhookProvider())
     with plugin_process() as plugin:
         result.plugin_start_ms = round(plugin.seconds_to_port * 1000, 3)
         plugin.configure(config)
-        providers = [("noop", noop_str, False)]
-        if real_str is not None:
-            providers.insert(0, ("onence", real_str, True))
+        providers = [("onence", real_str, True), ("noop", noop_str, False)]
         for name, provider_str, with_http in providers:
             try:
                 result.providers.append(_probe_provider(plugin, name, provider_str, k, with_http))
@@ -296,7 +240,6 @@ def run_probe(base_url: str, username: str, password: str, k: int = 30) -> Probe
                 result.error = f"{name} over gRPC: " + " | ".join(details[-3:])
     for probe in result.providers:
         provider_str = real_str if probe.provider == "onence" else noop_str
-        assert provider_str is not None
         _in_process(probe, provider_str, config, k)
     loop = DirectLoop(base_url, username, password)
     try:
