@@ -288,7 +288,8 @@ def probe_table(probe: Mapping[str, Any] | None) -> list[str]:
     lines += _table(header, rows)
     lines.append("")
     lines.append(
-        f"Plugin start to port: {probe['plugin_start_ms']:.0f} ms. Plain `requests` on one"
+        f"Plugin start to ready (port printed, channel connected): "
+        f"{probe['plugin_start_ms']:.0f} ms. Plain `requests` on one"
         f" keep-alive session: POST {http_create:.2f} ms, DELETE {http_delete:.2f} ms (median"
         f" of {probe['calls']})."
     )

@@ -12,6 +12,7 @@ import pytest
 import requests
 from onence_emulator.harness import EmulatorProcess
 
+from tests.conftest import EmulatorApi
 from tests.e2e.stack import PulumiStack
 
 USER, PASSWORD = "e2e-user", "e2e-password-do-not-print"
@@ -21,61 +22,42 @@ WEBHOOK_TYPE = "pulumi-python:dynamic/onence:Webhook"
 class OnenceApi:
     """1NCE as a user sees it in the portal: read and change webhooks behind Pulumi's back.
 
-    Deliberately raw HTTP, independent of the provider's client, so the tests do not trust
-    the code under test to tell them what 1NCE holds.
+    Deliberately raw HTTP (the emulator tests' caller), independent of the provider's client,
+    so the tests do not trust the code under test to tell them what 1NCE holds.
     """
 
     def __init__(self, base_url: str, username: str, password: str) -> None:
-        self.base_url = base_url
-        self.session = requests.Session()
-        token = self.session.post(
-            f"{base_url}/oauth/token",
-            auth=(username, password),
-            json={"grant_type": "client_credentials"},
-            timeout=10,
-        )
-        token.raise_for_status()
-        self.session.headers["Authorization"] = f"Bearer {token.json()['access_token']}"
+        self.http = EmulatorApi(base_url, username, password)
+
+    def _json(self, response: requests.Response) -> dict[str, Any]:
+        response.raise_for_status()
+        body: dict[str, Any] = response.json()
+        return body
 
     def webhooks(self) -> list[dict[str, Any]]:
         items: list[dict[str, Any]] = []
-        page = 1
-        while page <= 50:
-            body = self.session.get(
-                f"{self.base_url}/v1/integrate/clouds",
-                params={"page": page, "pageSize": 100},
-                timeout=10,
-            ).json()
+        for page in range(1, 51):
+            body = self._json(
+                self.http.get("/v1/integrate/clouds", params={"page": page, "pageSize": 100})
+            )
             items += [i for i in body["items"] if i["type"] == "WEBHOOK"]
             if page >= body["pageAmount"]:
                 break
-            page += 1
         return items
 
     def get(self, integration_id: str) -> dict[str, Any]:
-        resp = self.session.get(f"{self.base_url}/v1/integrate/clouds/{integration_id}", timeout=10)
-        resp.raise_for_status()
-        return resp.json()  # type: ignore[no-any-return]
+        return self._json(self.http.get(f"/v1/integrate/clouds/{integration_id}"))
 
     def create(self, **body: Any) -> dict[str, Any]:
-        resp = self.session.post(
-            f"{self.base_url}/v1/integrate/clouds/webhooks", json=body, timeout=10
-        )
-        resp.raise_for_status()
-        return resp.json()  # type: ignore[no-any-return]
+        return self._json(self.http.post("/v1/integrate/clouds/webhooks", json=body))
 
     def patch(self, integration_id: str, **body: Any) -> dict[str, Any]:
-        resp = self.session.patch(
-            f"{self.base_url}/v1/integrate/clouds/webhooks/{integration_id}", json=body, timeout=10
+        return self._json(
+            self.http.patch(f"/v1/integrate/clouds/webhooks/{integration_id}", json=body)
         )
-        resp.raise_for_status()
-        return resp.json()  # type: ignore[no-any-return]
 
     def delete(self, integration_id: str) -> None:
-        resp = self.session.delete(
-            f"{self.base_url}/v1/integrate/clouds/{integration_id}", timeout=10
-        )
-        resp.raise_for_status()
+        self.http.delete(f"/v1/integrate/clouds/{integration_id}").raise_for_status()
 
 
 def program_for(webhooks: list[dict[str, Any]], exports: bool = True) -> str:
@@ -123,8 +105,12 @@ def emulator(emulator_process: EmulatorProcess) -> EmulatorProcess:
 
 
 @pytest.fixture
-def onence_api(emulator: Any) -> OnenceApi:
-    return OnenceApi(emulator.base_url, USER, PASSWORD)
+def onence_api(emulator: Any) -> Iterator[OnenceApi]:
+    api = OnenceApi(emulator.base_url, USER, PASSWORD)
+    try:
+        yield api
+    finally:
+        api.http.session.close()
 
 
 @pytest.fixture
