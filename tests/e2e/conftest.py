@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import json
-import textwrap
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -151,7 +149,3 @@ def writes(calls: list[dict[str, Any]]) -> list[tuple[str, str]]:
 
 def token_requests(calls: list[dict[str, Any]]) -> int:
     return sum(1 for c in calls if c["path"].endswith("/oauth/token"))
-
-
-def dump(value: Any) -> str:
-    return textwrap.shorten(json.dumps(value), 400)
