@@ -43,6 +43,7 @@ __all__ = [
     "Integration",
     "RestartResult",
     "TestResult",
+    "WebhookPatch",
     "WebhookSpec",
     "is_masked",
 ]
@@ -243,6 +244,51 @@ class WebhookSpec(BaseModel):
             "eventTypes": [{"type": t} for t in self.event_type_values()],
             "jsonPayloadEnabled": self.json_payload_enabled,
         }
+
+
+class WebhookPatch(BaseModel):
+    """The body of ``PATCH /v1/integrate/clouds/webhooks/{id}``: only the fields that change.
+
+    Fields left ``None`` are not sent. ``event_types`` is the complete new set (1NCE replaces
+    the list); ``headers`` replaces the stored map. Field names are snake_case in Python and
+    camelCase on the wire (``to_api``); the name cannot be patched (1NCE cannot rename).
+
+    Example::
+
+        WebhookPatch(event_types=[EventType.LIFECYCLE]).to_api()
+        # {'eventTypes': [{'type': 'LIFECYCLE'}]}
+    """
+
+    model_config = ConfigDict(
+        frozen=True,
+        extra="forbid",
+        hide_input_in_errors=True,
+        alias_generator=to_camel,
+        populate_by_name=True,
+    )
+
+    url: StrictStr | None = None
+    headers: dict[StrictStr, StrictStr] | None = Field(default=None, repr=False)
+    event_types: tuple[EventType, ...] | None = None
+    json_payload_enabled: StrictBool | None = None
+
+    @property
+    def is_empty(self) -> bool:
+        """Whether nothing would change (no request is needed)."""
+        return not self.model_fields_set or all(
+            getattr(self, f) is None for f in type(self).model_fields
+        )
+
+    def secrets(self) -> list[str]:
+        """Header values sent by this patch (to keep them out of every message)."""
+        return list((self.headers or {}).values())
+
+    def to_api(self) -> dict[str, Any]:
+        """The request body, camelCase, without the fields that do not change."""
+        body = self.model_dump(by_alias=True, exclude_none=True, mode="json")
+        if self.event_types is not None:
+            body["eventTypes"] = [{"type": t.value} for t in self.event_types]
+        return body
 
 
 class _ApiView(BaseModel):
