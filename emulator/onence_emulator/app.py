@@ -18,27 +18,18 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from .calls import CallLog
 from .delivery import DeliveryEngine, Sender
 from .deps import EmulatorState
-from .errors import ApiError, TokenError, error_response
+from .errors import ApiError, TokenError, error_response, validation_errors
 from .faults import FaultStore
 from .gateway import API_PREFIX, Gateway
+from .journal import Journal
 from .routes import admin, auth, webhooks
 from .settings import Settings
 from .store import Store
 
 log = logging.getLogger(__name__)
 THREADS = 200
-
-
-def _request_errors(exc: RequestValidationError) -> list[dict[str, str]]:
-    items: list[dict[str, str]] = []
-    for error in exc.errors()[:20]:
-        loc = [str(part) for part in error.get("loc", ()) if part not in ("query", "path", "body")]
-        where = ".".join(loc)
-        items.append({"field": where, "message": f"'{where}': {error.get('msg', 'invalid')}"})
-    return items
 
 
 class QuietErrors:
@@ -74,7 +65,7 @@ def create_app(settings: Settings, *, sender: Sender | None = None) -> FastAPI:
     """Build one emulator; ``sender`` replaces the HTTPS sender (for in-process tests)."""
     store = Store(settings.data_dir)
     faults = FaultStore()
-    calls = CallLog()
+    calls = Journal(limit=100_000)
     delivery = DeliveryEngine(store, settings, sender)
     state = EmulatorState(
         settings=settings, store=store, faults=faults, calls=calls, delivery=delivery
@@ -112,7 +103,7 @@ def create_app(settings: Settings, *, sender: Sender | None = None) -> FastAPI:
 
     @app.exception_handler(RequestValidationError)
     async def _invalid_request(_request: Request, exc: RequestValidationError) -> JSONResponse:
-        return error_response(400, errors=_request_errors(exc))
+        return error_response(400, errors=validation_errors(exc.errors()))
 
     @app.exception_handler(StarletteHTTPException)
     async def _http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:

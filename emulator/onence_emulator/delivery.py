@@ -19,16 +19,14 @@ import os
 import ssl
 import threading
 import time
-from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
 
 import requests
 
 from . import events
 from .events import Event
-from .ids import iso_now
+from .journal import Journal
 from .models import INTEGRATION_FAILED, WEBHOOK, Integration
 from .settings import Settings
 from .store import Store
@@ -92,36 +90,6 @@ def http_sender(timeout: float, verify: str | bool) -> Sender:
     return send
 
 
-class DeliveryLog:
-    """Bounded record of attempts for ``GET /_emulator/deliveries``."""
-
-    def __init__(self, limit: int = 20_000) -> None:
-        self._lock = threading.Lock()
-        self._items: deque[dict[str, Any]] = deque(maxlen=limit)
-
-    def add(self, item_id: str, event: Event, attempt: int, result: AttemptResult) -> None:
-        entry = {
-            "integrationId": item_id,
-            "messageId": event.id,
-            "eventType": event.type,
-            "attempt": attempt,
-            "ok": result.ok,
-            "status": result.status,
-            "error": result.error,
-            "time": iso_now(),
-        }
-        with self._lock:
-            self._items.append(entry)
-
-    def snapshot(self) -> list[dict[str, Any]]:
-        with self._lock:
-            return list(self._items)
-
-    def clear(self) -> None:
-        with self._lock:
-            self._items.clear()
-
-
 @dataclass(order=True)
 class _Job:
     due: float
@@ -141,7 +109,7 @@ class DeliveryEngine:
         verify = str(settings.ca_bundle) if settings.ca_bundle is not None else system_trust_store()
         self._send = sender or http_sender(settings.delivery_timeout, verify)
         self._workers_wanted = settings.delivery_workers
-        self.log = DeliveryLog()
+        self.log = Journal(limit=20_000)
         self._cond = threading.Condition()
         self._heap: list[_Job] = []
         self._seq = itertools.count()
@@ -201,7 +169,7 @@ class DeliveryEngine:
     def send_now(self, item: Integration, event: Event) -> AttemptResult:
         """One synchronous attempt (test and restart); it changes no state by itself."""
         result = self._attempt(item, event)
-        self.log.add(item.id, event, 1, result)
+        self._record(item.id, event, 1, result)
         return result
 
     def drain(self, timeout: float) -> bool:
@@ -221,6 +189,17 @@ class DeliveryEngine:
             return self._send(url, headers, body)
         except Exception as exc:  # a sender must never kill a worker
             return AttemptResult(False, None, f"delivery error ({type(exc).__name__})")
+
+    def _record(self, item_id: str, event: Event, attempt: int, result: AttemptResult) -> None:
+        self.log.add(
+            integrationId=item_id,
+            messageId=event.id,
+            eventType=event.type,
+            attempt=attempt,
+            ok=result.ok,
+            status=result.status,
+            error=result.error,
+        )
 
     def _next_job(self) -> _Job | None:
         with self._cond:
@@ -261,7 +240,7 @@ class DeliveryEngine:
         result = self._attempt(item, job.event)
         if not self._current(job):
             return
-        self.log.add(item.id, job.event, job.attempt, result)
+        self._record(item.id, job.event, job.attempt, result)
         if result.ok:
             if job.event.is_device_message:
                 self._store.record_success(item.id)

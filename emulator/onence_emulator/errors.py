@@ -7,7 +7,7 @@ published server-error schema has no ``statusCode``). The token endpoint has its
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from http import HTTPStatus
 from typing import Any
 
@@ -72,6 +72,35 @@ class ApiError(Exception):
 
     def response(self) -> JSONResponse:
         return error_response(self.status, *self.messages, errors=self.errors, headers=self.headers)
+
+
+# Where FastAPI says a request value came from; 1NCE's errors name only the field.
+_SOURCES = frozenset({"body", "query", "path", "header"})
+
+
+def validation_errors(
+    details: Iterable[Mapping[str, Any]], limit: int = 20
+) -> list[dict[str, str]]:
+    """1NCE ``errors`` items for pydantic or FastAPI validation errors, never echoing the input."""
+    items: list[dict[str, str]] = []
+    for error in list(details)[:limit]:
+        kind = error["type"]
+        loc = [str(part) for part in error.get("loc", ())]
+        if loc and loc[0] in _SOURCES:
+            loc = loc[1:]
+        where = ".".join(loc)
+        if kind == "json_invalid":
+            items.append({"message": "Request body is not valid JSON"})
+        elif kind in ("model_type", "model_attributes_type", "dict_type") and not where:
+            items.append({"message": "Request body must be a JSON object"})
+        elif kind == "extra_forbidden":
+            items.append({"field": where, "message": f"'{where}' is not allowed"})
+        elif kind == "missing":
+            items.append({"field": where, "message": f"'{where}' is required"})
+        else:
+            message = str(error.get("msg", "invalid")).removeprefix("Value error, ")
+            items.append({"field": where, "message": f"'{where}': {message}"})
+    return items
 
 
 class TokenError(Exception):

@@ -13,9 +13,9 @@ from typing import Any
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from .calls import CallLog
 from .errors import error_body
 from .faults import Fault, FaultStore
+from .journal import Journal
 
 API_PREFIX = "/management-api"
 
@@ -49,7 +49,7 @@ def _fault_answer(fault: Fault) -> tuple[int, dict[str, Any], list[tuple[bytes, 
 class Gateway:
     """Wraps the FastAPI app; only paths under :data:`API_PREFIX` are affected."""
 
-    def __init__(self, app: ASGIApp, faults: FaultStore, calls: CallLog) -> None:
+    def __init__(self, app: ASGIApp, faults: FaultStore, calls: Journal) -> None:
         self.app = app
         self.faults = faults
         self.calls = calls
@@ -82,7 +82,7 @@ class Gateway:
                 return
             await self.app(scope, receive, tracking_send)
         finally:
-            self.calls.record(method, path, query, status)
+            self.calls.add(method=method, path=path, query=query, status=status)
 
     async def _run_then_fail(
         self, scope: Scope, receive: Receive, send: Send, fault: Fault

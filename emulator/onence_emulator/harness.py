@@ -144,6 +144,9 @@ class EmulatorProcess:
         self._process: subprocess.Popen[str] | None = None
         self._log: IO[str] | None = None
         self.log_path: Path | None = None
+        self._stdout: list[str] = []
+        self._stdout_lock = threading.Lock()
+        self._pump: threading.Thread | None = None
 
     def __repr__(self) -> str:
         return f"EmulatorProcess(base_url={self.base_url!r}, running={self.running})"
@@ -204,16 +207,20 @@ class EmulatorProcess:
         return self
 
     def _first_line(self, process: subprocess.Popen[str]) -> str:
+        """The first line on stdout; a thread keeps reading (and keeping) the lines after it."""
         assert process.stdout is not None
         lines: queue.Queue[str] = queue.Queue()
         stdout = process.stdout
 
         def pump() -> None:
             for text in stdout:
+                with self._stdout_lock:
+                    self._stdout.append(text)
                 lines.put(text.strip())
             lines.put("")
 
-        threading.Thread(target=pump, name="emulator-stdout", daemon=True).start()
+        self._pump = threading.Thread(target=pump, name="emulator-stdout", daemon=True)
+        self._pump.start()
         try:
             return lines.get(timeout=self.startup_timeout)
         except queue.Empty:
@@ -231,12 +238,20 @@ class EmulatorProcess:
             except subprocess.TimeoutExpired:
                 process.kill()
                 process.wait(timeout)
+        if self._pump is not None:
+            self._pump.join(timeout)  # the process has exited: its stdout ends soon
+            self._pump = None
         if process.stdout is not None:
             process.stdout.close()
 
     def restart(self) -> EmulatorProcess:
         self.stop()
         return self.start()
+
+    def stdout_text(self) -> str:
+        """What the process wrote to stdout so far (all runs since this object was made)."""
+        with self._stdout_lock:
+            return "".join(self._stdout)
 
     def log_text(self) -> str:
         """What the process wrote to stderr so far."""

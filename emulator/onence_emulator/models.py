@@ -13,16 +13,9 @@ from dataclasses import dataclass, field, replace
 from typing import Any, Literal
 from urllib.parse import urlsplit
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 SubscribableType = Literal["TELEMETRY_DATA", "LIFECYCLE", "ERROR", "GEOFENCE", "LOCATION"]
-SUBSCRIBABLE_TYPES: tuple[str, ...] = (
-    "TELEMETRY_DATA",
-    "LIFECYCLE",
-    "ERROR",
-    "GEOFENCE",
-    "LOCATION",
-)
 EVENT_VERSION = "1.0.0"
 SUPPORTED_VERSIONS = frozenset({EVENT_VERSION})
 
@@ -170,26 +163,6 @@ class TokenRequest(BaseModel):
     model_config = ConfigDict(strict=True, extra="ignore")
 
     grant_type: str
-
-
-def validation_errors(exc: ValidationError, limit: int = 20) -> list[dict[str, str]]:
-    """Turn pydantic errors into 1NCE ``errors`` items, never echoing the rejected input."""
-    items: list[dict[str, str]] = []
-    for error in exc.errors(include_input=False, include_url=False)[:limit]:
-        kind = error["type"]
-        where = ".".join(str(part) for part in error["loc"])
-        if kind == "json_invalid":
-            items.append({"message": "Request body is not valid JSON"})
-        elif kind in ("model_type", "model_attributes_type", "dict_type") and not where:
-            items.append({"message": "Request body must be a JSON object"})
-        elif kind == "extra_forbidden":
-            items.append({"field": where, "message": f"'{where}' is not allowed"})
-        elif kind == "missing":
-            items.append({"field": where, "message": f"'{where}' is required"})
-        else:
-            message = str(error["msg"]).removeprefix("Value error, ")
-            items.append({"field": where, "message": f"'{where}': {message}"})
-    return items
 
 
 def event_type_entries(items: list[CreateEventType] | list[PatchEventType]) -> list[dict[str, str]]:

@@ -1,4 +1,4 @@
-"""Token endpoint and bearer checks (1NCE API notes section 3)."""
+"""Token endpoint and bearer checks, as 1NCE's authorization reference documents them."""
 
 from __future__ import annotations
 

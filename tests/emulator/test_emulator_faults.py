@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 import pytest
 import requests
 from onence_emulator.harness import EmulatorError, EmulatorProcess
@@ -82,9 +84,18 @@ def test_error_before_can_answer_any_status(emulator: EmulatorProcess, emulator_
     assert emulator_api.get(CLOUDS).status_code == 200
 
 
-def test_latency_delays_but_still_answers(emulator: EmulatorProcess, emulator_api) -> None:
-    emulator.admin.add_fault("latency", latency_ms=50, times=1)
-    assert emulator_api.get(CLOUDS).status_code == 200
+def test_latency_holds_the_answer_back_then_answers(
+    emulator: EmulatorProcess, emulator_api
+) -> None:
+    emulator.admin.add_fault("latency", method="GET", path="/eventTypes$", latency_ms=400, times=1)
+    started = time.monotonic()
+    delayed = emulator_api.get(CLOUDS + "/eventTypes")
+    waited = time.monotonic() - started
+    assert delayed.status_code == 200
+    assert delayed.json()["eventTypes"]
+    # A lower bound only: a slow machine makes the wait longer, never shorter. That the fault
+    # is spent after one use is shown in-process (test_latency_faults_add_up_and_are_spent).
+    assert waited >= 0.4
 
 
 def test_mask_headers_masks_values_on_reads(emulator: EmulatorProcess, emulator_api) -> None:

@@ -149,24 +149,55 @@ def test_users_from_the_environment_can_get_tokens() -> None:
         assert _token(emulator.base_url, "env-b", "pw:with:colons")
 
 
-def test_secrets_never_reach_stdout_or_the_log(emulator, receiver) -> None:
-    token = _token(emulator.base_url, "user", "pass")
-    headers = {"Authorization": f"Bearer {token}"}
-    for body in (
-        {"name": "s", "url": receiver.url + "/s", "headers": {"x-key": "hdr-secret-1"}},
-        {"name": "s", "url": "http://x", "headers": {"x-key": "hdr-secret-2\n"}},
-    ):
-        requests.post(
+def test_secrets_never_reach_stdout_or_the_log(receiver) -> None:
+    # Its own process at debug level, so that the log holds everything the server says.
+    with EmulatorProcess(
+        users={"user": "user-pw-secret"},
+        ca_bundle=receiver.ca_pem,
+        extra_args=["--log-level", "debug"],
+    ) as emulator:
+        token = _token(emulator.base_url, "user", "user-pw-secret")
+        headers = {"Authorization": f"Bearer {token}"}
+        created = requests.post(
             emulator.base_url + WEBHOOKS,
             headers=headers,
-            json={**body, "eventTypes": [{"type": "ERROR"}]},
+            json={
+                "name": "s",
+                "url": receiver.url + "/s",
+                "headers": {"x-key": "hdr-secret-1"},
+                "eventTypes": [{"type": "ERROR"}],
+            },
             timeout=10,
         )
-    requests.post(
-        emulator.base_url + "/oauth/token", auth=("user", "wrong-pw"), json=TOKEN_BODY, timeout=10
-    )
-    emulator.admin.inject_event("ERROR")
-    emulator.admin.drain(10)
-    text = emulator.log_text() + str(emulator.admin.calls()) + str(emulator.admin.deliveries())
-    for secret in ("hdr-secret-1", "hdr-secret-2", "wrong-pw", token):
-        assert secret not in text
+        assert created.status_code == 201
+        refused = requests.post(
+            emulator.base_url + WEBHOOKS,
+            headers=headers,
+            json={
+                "name": "s",
+                "url": "http://x",
+                "headers": {"x-key": "hdr-secret-2\n"},
+                "eventTypes": [{"type": "ERROR"}],
+            },
+            timeout=10,
+        )
+        assert refused.status_code == 400
+        requests.post(
+            emulator.base_url + "/oauth/token",
+            auth=("user", "wrong-pw"),
+            json=TOKEN_BODY,
+            timeout=10,
+        )
+        emulator.admin.inject_event("ERROR")
+        assert emulator.admin.drain(10)
+        assert receiver.wait_for(1, timeout=10)
+        assert receiver.requests[0].header("x-key") == "hdr-secret-1"  # it was really sent
+        observed = str(emulator.admin.calls()) + str(emulator.admin.deliveries())
+        emulator.stop()  # stdout and the log are complete once the process has exited
+        stdout, log = emulator.stdout_text(), emulator.log_text()
+    assert stdout == emulator.base_url + "\n"  # the one line it prints: its URL
+    assert "Started server process" in log  # the log was captured
+    for secret in ("hdr-secret-1", "hdr-secret-2", "wrong-pw", "user-pw-secret", token):
+        assert secret not in stdout
+        assert secret not in log
+        assert secret not in observed

@@ -13,11 +13,10 @@ from fastapi import APIRouter, Depends, Query, Request, Response
 from pydantic import BaseModel, ConfigDict, Field, JsonValue
 
 from .. import events
-from ..deps import RawBody, State
+from ..deps import RawBody, State, parse
 from ..errors import ApiError
 from ..faults import FaultSpec
 from ..models import EVENT_VERSION, SubscribableType, list_item_view, write_view
-from .webhooks import parse
 
 
 def loopback_only(request: Request) -> None:
