@@ -11,8 +11,8 @@ The program and the plugin import ``pulumi_onence`` from the released tree (``PY
 the emulator is this repository's. Each fixture holds the declarations, with ``@id:NAME@`` in
 place of integration ids (the test creates the same webhooks in a fresh emulator and puts
 their ids back), and ``pulumi stack export --show-secrets`` with those ids replaced: the secret
-values are this file's test strings, so the import needs no passphrase of the capture run. The emulator's address and the API
-password become ``@apiUrl@`` and ``@password@``.
+values are this file's test strings, so the import needs no passphrase of the capture run.
+The emulator's address and the API password become ``@apiUrl@`` and ``@password@``.
 """
 
 from __future__ import annotations
