@@ -59,7 +59,10 @@ def main() -> int:
     with tempfile.TemporaryDirectory(prefix="onence-demo-") as tmp, HttpsReceiver() as receiver:
         step(f"local HTTPS receiver listening at {receiver.url} (certificate from a trustme CA)")
         with EmulatorProcess(
-            users={USER: PASSWORD}, time_scale=0.001, ca_bundle=receiver.ca_pem
+            users={USER: PASSWORD},
+            time_scale=0.001,
+            ca_bundle=receiver.ca_pem,
+            allow_private_endpoints=True,
         ) as emulator:
             step(f"1NCE emulator at {emulator.base_url} (trusts only the receiver's CA)")
             webhooks_file = Path(tmp) / "webhooks.yaml"

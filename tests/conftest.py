@@ -1,4 +1,7 @@
-"""Shared fixtures: a local HTTPS receiver and an emulator process that trusts it.
+"""Shared fixtures: a local HTTPS receiver and an emulator process that may deliver to it.
+
+The emulator's defaults are production's (public endpoints only, the system trust store); these
+fixtures say explicitly that they test locally: the receiver's CA and loopback endpoints allowed.
 
 One receiver and one emulator process per test module (starting a process costs about a second);
 both are reset before each test, so tests never see each other's webhooks, tokens, faults, calls
@@ -36,6 +39,7 @@ def _module_emulator(_module_receiver: HttpsReceiver) -> Iterator[EmulatorProces
         users=EMULATOR_USERS,
         time_scale=0.001,
         ca_bundle=_module_receiver.ca_pem,
+        allow_private_endpoints=True,
         delivery_timeout=5,
     )
     process.start()
@@ -59,7 +63,8 @@ def receiver(_module_receiver: HttpsReceiver) -> HttpsReceiver:
 def emulator(_module_emulator: EmulatorProcess) -> EmulatorProcess:
     """The module's emulator, reset: no webhooks, tokens, faults, calls or deliveries.
 
-    Users: ``user``/``pass`` and ``second-user``/``second-pass``; retry schedule scaled by 0.001.
+    Users: ``user``/``pass`` and ``second-user``/``second-pass``; retry schedule scaled by 0.001;
+    delivers to loopback endpoints and trusts the ``receiver`` fixture's CA.
     """
     if not _module_emulator.running:
         _module_emulator.start()

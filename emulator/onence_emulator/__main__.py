@@ -42,7 +42,16 @@ def build_parser() -> argparse.ArgumentParser:
         "--time-scale", type=float, default=1.0, help="factor for the retry schedule (e.g. 0.001)"
     )
     parser.add_argument(
-        "--ca-bundle", type=Path, help="PEM CAs trusted for delivery instead of the system store"
+        "--ca-bundle",
+        type=Path,
+        metavar="PEM",
+        help="PEM CAs trusted for delivery instead of the system store (a private CA)",
+    )
+    parser.add_argument(
+        "--allow-private-endpoints",
+        action="store_true",
+        help="deliver to loopback and private addresses too (default: public endpoints only, "
+        "like 1NCE)",
     )
     parser.add_argument(
         "--delivery-timeout",
@@ -106,6 +115,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             data_dir=args.data_dir,
             time_scale=args.time_scale,
             ca_bundle=args.ca_bundle,
+            allow_private_endpoints=args.allow_private_endpoints,
             delivery_timeout=args.delivery_timeout,
             token_ttl=args.token_ttl,
             strict_restart=args.strict_restart,

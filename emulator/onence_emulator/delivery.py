@@ -4,7 +4,8 @@ One message is tried at most 5 times, waiting 150/180/420/1020 s (times ``--time
 attempts. An attempt succeeds on a 2xx answer within the timeout. After the 5th failure the
 integration becomes INTEGRATION_FAILED and an ERROR event goes to every ERROR subscriber. The first
 successful device message sets ``lastSuccessfulMessageDelivery`` and moves ROLLOUT_DONE to
-INTEGRATION_ACTIVE. TLS is always verified, against ``--ca-bundle`` or the system store.
+INTEGRATION_ACTIVE. TLS is always verified, against the system trust store or, for a private
+CA, ``--ca-bundle``; only public endpoints are reached unless ``--allow-private-endpoints``.
 
 Delivery records hold statuses and short reasons only, never header values or URLs.
 """
@@ -25,6 +26,7 @@ from dataclasses import dataclass, field
 import requests
 
 from . import events
+from .endpoints import refusal
 from .events import Event
 from .journal import Journal
 from .models import INTEGRATION_FAILED, WEBHOOK, Integration
@@ -57,10 +59,18 @@ def system_trust_store() -> str | bool:
     return True
 
 
-def http_sender(timeout: float, verify: str | bool) -> Sender:
-    """A sender that POSTs with requests; redirects are not followed (1NCE wants a 2xx)."""
+def http_sender(timeout: float, verify: str | bool, *, allow_private: bool = False) -> Sender:
+    """A sender that POSTs with requests; redirects are not followed (1NCE wants a 2xx).
+
+    Unless ``allow_private``, an endpoint whose host has a non-public address fails without a
+    connection being made, as it would from 1NCE's servers.
+    """
 
     def send(url: str, headers: dict[str, str], body: bytes) -> AttemptResult:
+        if not allow_private:
+            reason = refusal(url)
+            if reason is not None:
+                return AttemptResult(False, None, reason)
         try:
             response = requests.post(
                 url,
@@ -107,7 +117,9 @@ class DeliveryEngine:
         self._store = store
         self._delays = settings.retry_delays()
         verify = str(settings.ca_bundle) if settings.ca_bundle is not None else system_trust_store()
-        self._send = sender or http_sender(settings.delivery_timeout, verify)
+        self._send = sender or http_sender(
+            settings.delivery_timeout, verify, allow_private=settings.allow_private_endpoints
+        )
         self._workers_wanted = settings.delivery_workers
         self.log = Journal(limit=20_000)
         self._cond = threading.Condition()

@@ -116,7 +116,12 @@ class AdminClient:
 
 class EmulatorProcess:
     """``python -m onence_emulator`` on 127.0.0.1; restarts keep the port (and, with a data
-    directory, the state)."""
+    directory, the state).
+
+    Its defaults are production's: delivery reaches public endpoints only, with certificates from
+    the system trust store. A local receiver needs ``allow_private_endpoints=True`` and its CA as
+    ``ca_bundle``.
+    """
 
     def __init__(
         self,
@@ -127,6 +132,7 @@ class EmulatorProcess:
         *,
         port: int = 0,
         delivery_timeout: float | None = None,
+        allow_private_endpoints: bool = False,
         extra_args: list[str] | None = None,
         startup_timeout: float = 30.0,
     ) -> None:
@@ -136,6 +142,7 @@ class EmulatorProcess:
         self.data_dir = Path(data_dir) if data_dir is not None else None
         self.port = port
         self.delivery_timeout = delivery_timeout
+        self.allow_private_endpoints = allow_private_endpoints
         self.extra_args = list(extra_args or [])
         self.startup_timeout = startup_timeout
         self.base_url = ""
@@ -173,6 +180,8 @@ class EmulatorProcess:
             command += ["--data-dir", str(self.data_dir)]
         if self.delivery_timeout is not None:
             command += ["--delivery-timeout", repr(self.delivery_timeout)]
+        if self.allow_private_endpoints:
+            command.append("--allow-private-endpoints")
         return command + self.extra_args
 
     def start(self) -> EmulatorProcess:

@@ -36,7 +36,9 @@ class Settings:
     time_scale: float = 1.0
     """Factor applied to the delivery retry schedule (0.001 turns 150 s into 0.15 s)."""
     ca_bundle: Path | None = None
-    """PEM file of CAs that delivery trusts instead of the system store."""
+    """PEM file of CAs that delivery trusts instead of the system store (a private CA)."""
+    allow_private_endpoints: bool = False
+    """Deliver to loopback and private addresses too; 1NCE reaches public endpoints only."""
     delivery_timeout: float = 20.0
     """Seconds one delivery attempt may take; 1NCE documents 20 s."""
     token_ttl: float = 3600.0

@@ -124,7 +124,11 @@ def receiver() -> Iterator[HttpsReceiver]:
 @pytest.fixture(scope="module")
 def emulator(receiver: HttpsReceiver) -> Iterator[EmulatorProcess]:
     with EmulatorProcess(
-        users={USERNAME: PASSWORD}, time_scale=0.001, ca_bundle=receiver.ca_pem, delivery_timeout=5
+        users={USERNAME: PASSWORD},
+        time_scale=0.001,
+        ca_bundle=receiver.ca_pem,
+        allow_private_endpoints=True,
+        delivery_timeout=5,
     ) as process:
         yield process
 

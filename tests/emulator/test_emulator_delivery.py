@@ -10,6 +10,7 @@ import pytest
 from onence_emulator.harness import EmulatorProcess
 from onence_emulator.receiver import HttpsReceiver
 
+from tests.conftest import EmulatorApi
 from tests.emulator.openapi_check import assert_conforms
 
 CLOUDS = "/v1/integrate/clouds"
@@ -20,7 +21,10 @@ WEBHOOKS = CLOUDS + "/webhooks"
 def _module_emulator(_module_receiver: HttpsReceiver) -> Iterator[EmulatorProcess]:
     """This module's emulator: a faster retry schedule (150 s becomes 30 ms)."""
     with EmulatorProcess(
-        users={"user": "pass"}, time_scale=0.0002, ca_bundle=_module_receiver.ca_pem
+        users={"user": "pass"},
+        time_scale=0.0002,
+        ca_bundle=_module_receiver.ca_pem,
+        allow_private_endpoints=True,
     ) as process:
         yield process
 
@@ -286,3 +290,49 @@ def test_deliveries_log_never_shows_header_values_or_urls(
     assert "very-secret-token" not in text
     assert receiver.url not in text
     assert "very-secret-token" not in emulator_with_receiver.log_text()
+
+
+# -- production defaults: public endpoints only ------------------------------------------------
+
+
+def test_loopback_webhook_fails_like_an_unreachable_endpoint_by_default(
+    receiver: HttpsReceiver,
+) -> None:
+    # Production's defaults, except the receiver's CA: so only the address can be the reason.
+    with EmulatorProcess(
+        users={"user": "pass"}, time_scale=0.0002, ca_bundle=receiver.ca_pem
+    ) as production_like:
+        api = EmulatorApi(production_like.base_url)
+        by_ip = _hook(api, receiver)
+        by_name = _hook(api, receiver, url=f"https://localhost:{receiver.port}/by-name")
+        tested = api.post(f"{WEBHOOKS}/{by_ip['id']}/test").json()
+        assert tested["testStatus"] == "FAILURE"
+        assert "not public" in tested["message"]
+        injected = production_like.admin.inject_event("TELEMETRY_DATA", device=DEVICE, payload="x")
+        assert sorted(injected["integrationIds"]) == sorted([by_ip["id"], by_name["id"]])
+        assert production_like.admin.drain(timeout=30)
+        for hook in (by_ip, by_name):
+            attempts = [
+                d
+                for d in production_like.admin.deliveries()
+                if d["integrationId"] == hook["id"] and d["messageId"] == injected["messageId"]
+            ]
+            assert [d["attempt"] for d in attempts] == [1, 2, 3, 4, 5]
+            assert not any(d["ok"] for d in attempts)
+            failed = _state(api, hook["id"])
+            assert failed["state"] == "INTEGRATION_FAILED"
+            assert "not public" in failed["error"]
+        api.session.close()
+    assert receiver.requests == []  # not one connection reached it
+
+
+def test_with_private_endpoints_allowed_a_loopback_webhook_receives_events(
+    emulator_with_receiver: EmulatorProcess, receiver: HttpsReceiver, emulator_api
+) -> None:
+    assert emulator_with_receiver.allow_private_endpoints
+    hook = _hook(emulator_api, receiver, url=f"https://localhost:{receiver.port}/by-name")
+    emulator_with_receiver.admin.inject_event("TELEMETRY_DATA", device=DEVICE, payload="x")
+    assert emulator_with_receiver.admin.drain(timeout=10)
+    (request,) = receiver.requests
+    assert request.path == "/by-name"
+    assert _state(emulator_api, hook["id"])["state"] == "INTEGRATION_ACTIVE"

@@ -154,6 +154,7 @@ def test_secrets_never_reach_stdout_or_the_log(receiver) -> None:
     with EmulatorProcess(
         users={"user": "user-pw-secret"},
         ca_bundle=receiver.ca_pem,
+        allow_private_endpoints=True,
         extra_args=["--log-level", "debug"],
     ) as emulator:
         token = _token(emulator.base_url, "user", "user-pw-secret")
