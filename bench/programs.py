@@ -11,8 +11,8 @@ from typing import Any
 from tests.e2e.conftest import program_for
 
 HEADER_SECRET_KEY = "benchKey"
-_ONENCE_IMPORT = "from pulumi_onence import EventType, Webhook, WebhookArgs"
-_NOOP_IMPORT = "from bench.noop_provider import NoopWebhook as Webhook"
+ONENCE_IMPORT = "from pulumi_onence import EventType, Webhook, WebhookArgs"
+NOOP_IMPORT = "from bench.noop_provider import NoopWebhook as Webhook"
 VARIANTS = ("onence", "noop")
 
 
@@ -40,7 +40,7 @@ def program(variant: str, n: int, revision: int) -> str:
     if variant == "onence":
         return source
     if variant == "noop":
-        if _ONENCE_IMPORT not in source:
+        if ONENCE_IMPORT not in source:
             raise RuntimeError("program_for changed its import line; update bench/programs.py")
-        return source.replace(_ONENCE_IMPORT, _NOOP_IMPORT)
+        return source.replace(ONENCE_IMPORT, NOOP_IMPORT)
     raise ValueError(f"unknown variant {variant!r}")

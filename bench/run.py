@@ -1,9 +1,10 @@
 """Benchmark entry point (``make bench``): calls and wall time per phase, N webhooks.
 
-For each size: the five phases with the real provider against the emulator, the same phases
-with the no-op provider, and a plain ``requests`` loop making the same calls; then the plugin
-probe over gRPC. Prints the tables, writes ``bench/results/latest.json`` and the generated part
-of ``bench/RESULTS.md``.
+First the program-side import time of ``pulumi_onence`` (fresh interpreters, median). Then, for
+each size: the five phases with the real provider against the emulator, the same phases with
+the no-op provider in the same run (wall and CPU, judged against 1.1x), and a plain ``requests``
+loop making the same calls; then the plugin probe over gRPC. Prints the tables, writes
+``bench/results/latest.json`` and the generated part of ``bench/RESULTS.md``.
 
 Usage::
 
@@ -38,7 +39,7 @@ if str(REPO_ROOT) not in sys.path:
 
 from onence_emulator.harness import EmulatorProcess  # noqa: E402
 
-from bench import calls, engine_phases, grpc_probe, report  # noqa: E402
+from bench import calls, engine_phases, grpc_probe, import_time, report  # noqa: E402
 from bench.requests_loop import DirectLoop  # noqa: E402
 
 RESULTS_MD = REPO_ROOT / "bench" / "RESULTS.md"
@@ -54,6 +55,9 @@ def _parse(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--repeat", type=int, default=1, help="repeats of the other sizes")
     parser.add_argument("--probe-calls", type=int, default=30, help="calls per kind in the probe")
     parser.add_argument("--no-probe", action="store_true", help="skip the gRPC probe")
+    parser.add_argument(
+        "--import-runs", type=int, default=9, help="fresh interpreters per import line"
+    )
     parser.add_argument(
         "--variants", default="onence,noop", help="engine variants to run (onence, noop)"
     )
@@ -71,6 +75,7 @@ def _parse(argv: list[str] | None) -> argparse.Namespace:
     args = parser.parse_args(argv)
     if args.quick:
         args.sizes, args.repeat_small, args.repeat, args.probe_calls = "10", 1, 1, 10
+        args.import_runs = 3
         args.no_checkpoint_probe = True
     return args
 
@@ -152,7 +157,10 @@ def main(argv: list[str] | None = None) -> int:
         "runs": [],
         "loops": [],
         "probe": None,
+        "import_time": None,
     }
+    _log(f"program-side import time ({args.import_runs} fresh interpreters per line)")
+    data["import_time"] = import_time.measure(REPO_ROOT, args.import_runs)
     users = {engine_phases.USER: engine_phases.PASSWORD}
     with EmulatorProcess(users=users, time_scale=0.001) as emulator:
         for n in sizes:
