@@ -61,9 +61,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--token-ttl", type=float, default=3600.0, help="token lifetime in seconds")
     parser.add_argument(
-        "--strict-restart",
+        "--lenient-restart",
         action="store_true",
-        help="answer 409 to restarting a webhook that is not INTEGRATION_FAILED",
+        help="restarting a webhook that is not INTEGRATION_FAILED answers 200 (default: 409)",
     )
     parser.add_argument(
         "--log-level", default="warning", choices=["critical", "error", "warning", "info", "debug"]
@@ -118,7 +118,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             allow_private_endpoints=args.allow_private_endpoints,
             delivery_timeout=args.delivery_timeout,
             token_ttl=args.token_ttl,
-            strict_restart=args.strict_restart,
+            lenient_restart=args.lenient_restart,
         )
     except SettingsError as exc:
         print(f"onence-emulator: error: {exc}", file=sys.stderr)

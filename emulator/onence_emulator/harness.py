@@ -133,6 +133,7 @@ class EmulatorProcess:
         port: int = 0,
         delivery_timeout: float | None = None,
         allow_private_endpoints: bool = False,
+        lenient_restart: bool = False,
         extra_args: list[str] | None = None,
         startup_timeout: float = 30.0,
     ) -> None:
@@ -143,6 +144,7 @@ class EmulatorProcess:
         self.port = port
         self.delivery_timeout = delivery_timeout
         self.allow_private_endpoints = allow_private_endpoints
+        self.lenient_restart = lenient_restart
         self.extra_args = list(extra_args or [])
         self.startup_timeout = startup_timeout
         self.base_url = ""
@@ -182,6 +184,8 @@ class EmulatorProcess:
             command += ["--delivery-timeout", repr(self.delivery_timeout)]
         if self.allow_private_endpoints:
             command.append("--allow-private-endpoints")
+        if self.lenient_restart:
+            command.append("--lenient-restart")
         return command + self.extra_args
 
     def start(self) -> EmulatorProcess:

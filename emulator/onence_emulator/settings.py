@@ -43,8 +43,8 @@ class Settings:
     """Seconds one delivery attempt may take; 1NCE documents 20 s."""
     token_ttl: float = 3600.0
     """Lifetime of an access token in seconds (``expires_in``)."""
-    strict_restart: bool = False
-    """Answer 409 to a restart of a webhook that is not INTEGRATION_FAILED."""
+    lenient_restart: bool = False
+    """Answer 200 to a restart of a webhook that is not INTEGRATION_FAILED (default: 409)."""
     max_body_bytes: int = 1024 * 1024
     """Larger request bodies are refused with 413."""
     delivery_workers: int = 8

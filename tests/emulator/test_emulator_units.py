@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import base64
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -242,33 +244,64 @@ def test_reset_drops_pending_retries() -> None:
         engine.stop()
 
 
-def test_strict_restart_refuses_webhooks_that_are_not_failed() -> None:
+@contextmanager
+def _restart_client(settings: Settings) -> Iterator[tuple[TestClient, EmulatorState, str]]:
+    """An in-process emulator whose deliveries all succeed, with one fresh webhook."""
+
     def ok(url: str, headers: dict[str, str], body: bytes) -> AttemptResult:
         return AttemptResult(True, 200, None)
 
-    app = create_app(Settings(users={"u": "p"}, strict_restart=True), sender=ok)
+    app = create_app(settings, sender=ok)
     with TestClient(app) as client:
-        token = client.post(
-            "/management-api/oauth/token",
-            auth=("u", "p"),
-            json={"grant_type": "client_credentials"},
-        ).json()["access_token"]
-        client.headers["Authorization"] = f"Bearer {token}"
-        created = client.post(
-            "/management-api/v1/integrate/clouds/webhooks",
-            json={
-                "name": "strict",
-                "url": "https://strict.example.com/x",
-                "headers": {},
-                "eventTypes": [{"type": "ERROR"}],
-            },
-        ).json()
-        restart = f"/management-api/v1/integrate/clouds/webhooks/{created['id']}/restart"
-        refused = client.post(restart)
+        yield client, app.state.emulator, _fresh_webhook(client)
+
+
+def _fresh_webhook(client: TestClient) -> str:
+    token = client.post(
+        "/management-api/oauth/token", auth=("u", "p"), json={"grant_type": "client_credentials"}
+    ).json()["access_token"]
+    client.headers["Authorization"] = f"Bearer {token}"
+    created = client.post(
+        "/management-api/v1/integrate/clouds/webhooks",
+        json={
+            "name": "restart",
+            "url": "https://restart.example.com/x",
+            "headers": {},
+            "eventTypes": [{"type": "ERROR"}],
+        },
+    ).json()
+    item_id: str = created["id"]
+    return item_id
+
+
+def _restart_path(item_id: str) -> str:
+    return f"/management-api/v1/integrate/clouds/webhooks/{item_id}/restart"
+
+
+def test_restart_of_a_webhook_that_is_not_failed_is_a_409_by_default() -> None:
+    with _restart_client(Settings(users={"u": "p"})) as (client, state, item_id):
+        refused = client.post(_restart_path(item_id))
         assert refused.status_code == 409
-        assert refused.json()["statusText"] == "Conflict"
-        state: EmulatorState = app.state.emulator
-        state.store.record_failure(created["id"], "test")
-        accepted = client.post(restart)
+        body = refused.json()
+        assert (body["statusCode"], body["statusText"]) == (409, "Conflict")
+        assert "INTEGRATION_FAILED" in body["errors"][0]["message"]
+        assert state.delivery.log.snapshot() == []  # nothing was sent
+        state.store.record_failure(item_id, "test")
+        accepted = client.post(_restart_path(item_id))
         assert accepted.status_code == 200
         assert accepted.json()["integration"]["state"] == "INTEGRATION_ACTIVE"
+        # Healthy again: a second restart is refused again.
+        assert client.post(_restart_path(item_id)).status_code == 409
+
+
+def test_lenient_restart_answers_200_for_a_webhook_that_is_not_failed() -> None:
+    with _restart_client(Settings(users={"u": "p"}, lenient_restart=True)) as (
+        client,
+        state,
+        item_id,
+    ):
+        answered = client.post(_restart_path(item_id))
+        assert answered.status_code == 200
+        assert answered.json()["restartStatus"] == "SUCCESS"
+        assert answered.json()["integration"]["state"] == "ROLLOUT_DONE"  # state is kept
+        assert len(state.delivery.log.snapshot()) == 1  # the TEST_MESSAGE went out

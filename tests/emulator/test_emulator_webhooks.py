@@ -363,14 +363,28 @@ def test_test_endpoint_reports_failure_for_an_unreachable_endpoint(emulator_api)
     assert emulator_api.get(f"{CLOUDS}/{created['id']}").json()["state"] == "ROLLOUT_DONE"
 
 
-def test_restart_response_has_the_documented_shape(emulator_api) -> None:
+def test_restart_of_a_webhook_that_is_not_failed_is_409(emulator_api) -> None:
     created = emulator_api.post(WEBHOOKS, json=_body(url="https://127.0.0.1:9/hook")).json()
+    response = emulator_api.post(f"{WEBHOOKS}/{created['id']}/restart")
+    assert response.status_code == 409
+    path = "/v1/integrate/clouds/webhooks/{integrationId}/restart"
+    assert_conforms(response.json(), path, "POST", 409)
+    assert response.json()["statusText"] == "Conflict"
+    assert emulator_api.get(f"{CLOUDS}/{created['id']}").json()["state"] == "ROLLOUT_DONE"
+
+
+def test_restart_response_has_the_documented_shape(emulator: EmulatorProcess, emulator_api) -> None:
+    created = emulator_api.post(WEBHOOKS, json=_body(url="https://127.0.0.1:9/hook")).json()
+    emulator.admin.inject_event("TELEMETRY_DATA", payload="x")
+    assert emulator.admin.drain(timeout=30)
+    assert emulator_api.get(f"{CLOUDS}/{created['id']}").json()["state"] == "INTEGRATION_FAILED"
     response = emulator_api.post(f"{WEBHOOKS}/{created['id']}/restart")
     assert response.status_code == 200
     body = response.json()
     assert_conforms(body, "/v1/integrate/clouds/webhooks/{integrationId}/restart", "POST", 200)
     assert body["restartStatus"] == "FAILURE"
     assert body["integration"]["id"] == created["id"]
+    assert body["integration"]["state"] == "INTEGRATION_FAILED"
 
 
 def test_event_type_catalog_lists_all_six_types(emulator_api) -> None:

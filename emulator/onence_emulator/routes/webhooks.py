@@ -118,8 +118,12 @@ def send_test_message(state: State, item: Webhook) -> dict[str, Any]:
 
 @router.post("/webhooks/{integration_id}/restart")
 def restart_webhook(state: State, item: Webhook) -> dict[str, Any]:
-    if state.settings.strict_restart and item.state != INTEGRATION_FAILED:
-        raise ApiError(409, f"Integration is not in state {INTEGRATION_FAILED}")
+    if item.state != INTEGRATION_FAILED and not state.settings.lenient_restart:
+        raise ApiError(
+            409,
+            f"Integration {item.id} is in state {item.state}; "
+            f"only an integration in state {INTEGRATION_FAILED} can be restarted",
+        )
     result = state.delivery.send_now(item, events.test_message(item))
     if result.ok:
         state.store.reactivate(item.id)
