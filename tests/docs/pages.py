@@ -101,6 +101,15 @@ def blocks(page: Path) -> list[Block]:
     ]
 
 
+def venv_out_of_date() -> list[str]:
+    """The files `make venv` installs from that are newer than its stamp (Makefile's STAMP)."""
+    stamp = REPO / ".venv" / ".installed"
+    sources = [REPO / "pyproject.toml", REPO / "emulator" / "pyproject.toml"]
+    if not stamp.exists():
+        return [str(s.relative_to(REPO)) for s in sources]
+    return [str(s.relative_to(REPO)) for s in sources if s.stat().st_mtime > stamp.stat().st_mtime]
+
+
 class BlockFailedError(AssertionError):
     """A block of a page did not run as written."""
 
@@ -135,6 +144,11 @@ class PageSession:
     """One bash process in a copy of the repository; `run(block)` types a block into it."""
 
     def __init__(self, workdir: Path) -> None:
+        stale = venv_out_of_date()
+        if stale:
+            # A page's `make venv` would then reinstall the project into the shared virtualenv
+            # from this throw-away copy.
+            raise RuntimeError(f"the virtualenv is older than {stale}: run `make venv` first")
         self.workdir = workdir
         self.repo = workdir / "repo"
         self.home = workdir / "home"
