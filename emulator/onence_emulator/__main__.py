@@ -14,6 +14,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
+from .paging import PAGING_MODES
 from .settings import USERS_ENV, Settings, SettingsError, parse_users
 
 API_PREFIX = "/management-api"
@@ -60,6 +61,12 @@ def build_parser() -> argparse.ArgumentParser:
         help="seconds per delivery attempt (default 20)",
     )
     parser.add_argument("--token-ttl", type=float, default=3600.0, help="token lifetime in seconds")
+    parser.add_argument(
+        "--paging",
+        choices=PAGING_MODES,
+        default="honoured",
+        help="how the list treats pageSize (1NCE does not document it; default honoured)",
+    )
     parser.add_argument(
         "--lenient-restart",
         action="store_true",
@@ -119,6 +126,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             delivery_timeout=args.delivery_timeout,
             token_ttl=args.token_ttl,
             lenient_restart=args.lenient_restart,
+            paging=args.paging,
         )
     except SettingsError as exc:
         print(f"onence-emulator: error: {exc}", file=sys.stderr)

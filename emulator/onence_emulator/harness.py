@@ -134,6 +134,7 @@ class EmulatorProcess:
         delivery_timeout: float | None = None,
         allow_private_endpoints: bool = False,
         lenient_restart: bool = False,
+        paging: str = "honoured",
         extra_args: list[str] | None = None,
         startup_timeout: float = 30.0,
     ) -> None:
@@ -145,6 +146,7 @@ class EmulatorProcess:
         self.delivery_timeout = delivery_timeout
         self.allow_private_endpoints = allow_private_endpoints
         self.lenient_restart = lenient_restart
+        self.paging = paging
         self.extra_args = list(extra_args or [])
         self.startup_timeout = startup_timeout
         self.base_url = ""
@@ -186,6 +188,8 @@ class EmulatorProcess:
             command.append("--allow-private-endpoints")
         if self.lenient_restart:
             command.append("--lenient-restart")
+        if self.paging != "honoured":
+            command += ["--paging", self.paging]
         return command + self.extra_args
 
     def start(self) -> EmulatorProcess:

@@ -10,6 +10,8 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from .paging import PAGING_MODES
+
 USERS_ENV = "ONENCE_EMULATOR_USERS"
 
 # 1NCE's documented retry schedule after a failed delivery attempt, in seconds (1 try + 4 retries).
@@ -43,6 +45,8 @@ class Settings:
     """Seconds one delivery attempt may take; 1NCE documents 20 s."""
     token_ttl: float = 3600.0
     """Lifetime of an access token in seconds (``expires_in``)."""
+    paging: str = "honoured"
+    """How the list pages: ``honoured``, ``ignored``, ``capped-50`` or ``refuse-over-50``."""
     lenient_restart: bool = False
     """Answer 200 to a restart of a webhook that is not INTEGRATION_FAILED (default: 409)."""
     max_body_bytes: int = 1024 * 1024
@@ -59,6 +63,8 @@ class Settings:
             raise SettingsError("token lifetime must be greater than 0")
         if self.delivery_workers < 1:
             raise SettingsError("at least one delivery worker is needed")
+        if self.paging not in PAGING_MODES:
+            raise SettingsError(f"paging must be one of {', '.join(PAGING_MODES)}")
         if self.ca_bundle is not None and not self.ca_bundle.is_file():
             raise SettingsError(f"CA bundle not found: {self.ca_bundle}")
 

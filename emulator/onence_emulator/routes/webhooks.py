@@ -1,14 +1,13 @@
 """The Cloud Integrator endpoints under ``/management-api/v1/integrate/clouds``.
 
 Paths, status codes and bodies follow 1NCE's OpenAPI file; where 1NCE's docs are silent the
-behaviour is the one ``docs/emulator.md`` lists as assumed: pagination with ``page``/``pageSize``,
+behaviour is the one ``docs/emulator.md`` lists as assumed: pagination as ``--paging`` says,
 ``headers`` replaced as a whole on PATCH, 409 when another webhook has the same URL. Every route
 requires a bearer token (the router's dependency).
 """
 
 from __future__ import annotations
 
-import math
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request, Response
@@ -36,6 +35,7 @@ from ..models import (
     restart_integration_view,
     write_view,
 )
+from ..paging import Page, page_size
 from ..store import NotFoundError, UrlConflictError
 
 router = APIRouter(prefix="/v1/integrate/clouds", dependencies=[Depends(authenticate)])
@@ -52,13 +52,15 @@ def _conflict() -> ApiError:
 def list_integrations(
     state: State,
     page: Annotated[int, Query(ge=1, le=1_000_000)] = 1,
-    page_size: Annotated[int, Query(alias="pageSize", ge=1, le=100)] = 10,
+    raw_size: Annotated[str | None, Query(alias="pageSize")] = None,
 ) -> dict[str, Any]:
     items = state.store.all()
-    page_amount = max(1, math.ceil(len(items) / page_size))
-    start = (page - 1) * page_size
-    chosen = items[start : start + page_size]
-    return {"page": page, "pageAmount": page_amount, "items": [list_item_view(i) for i in chosen]}
+    chosen = Page(page, page_size(state.settings.paging, page, raw_size), len(items))
+    return {
+        "page": chosen.number,
+        "pageAmount": chosen.amount,
+        "items": [list_item_view(i) for i in items[chosen.start : chosen.start + chosen.size]],
+    }
 
 
 @router.get("/eventTypes")
