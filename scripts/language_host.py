@@ -37,10 +37,28 @@ import grpc
 from google.protobuf import empty_pb2, json_format
 from pulumi.runtime.proto import language_pb2, language_pb2_grpc, plugin_pb2
 
-HOST_VERSION = "3.274.1"
 EXEC_SCRIPT = "pulumi-language-python-exec"
 # The exec script exits with this code after printing an error the user can act on.
 EXIT_AFTER_USER_MESSAGE = 32
+
+
+def host_version() -> str:
+    """The engine version this host was installed for.
+
+    ``scripts/provide-engine.sh`` writes it to a file beside the installed host; a host run
+    from the source tree falls back to the Pulumi SDK's version.
+    """
+    stamp = Path(__file__).with_name(Path(__file__).name + ".version")
+    try:
+        return stamp.read_text(encoding="utf-8").strip() or _sdk_version()
+    except OSError:
+        return _sdk_version()
+
+
+def _sdk_version() -> str:
+    from importlib.metadata import version
+
+    return version("pulumi")
 
 
 def _options(info: language_pb2.ProgramInfo) -> dict[str, Any]:
@@ -130,7 +148,7 @@ class LanguageHost(language_pb2_grpc.LanguageRuntimeServicer):
         return language_pb2.LanguageHandshakeResponse()
 
     def GetPluginInfo(self, request: Any, context: Any) -> Any:
-        return plugin_pb2.PluginInfo(version=HOST_VERSION)
+        return plugin_pb2.PluginInfo(version=host_version())
 
     def GetRequiredPlugins(self, request: Any, context: Any) -> Any:
         return language_pb2.GetRequiredPluginsResponse()
@@ -244,7 +262,7 @@ def _watch_parent(server: grpc.Server, host: LanguageHost) -> None:
 
 def main(argv: list[str]) -> int:
     if "-version" in argv or "--version" in argv:
-        print(HOST_VERSION)
+        print(host_version())
         return 0
     positional = [a for a in argv if not a.startswith("-")]
     engine_address = positional[-1] if positional else ""

@@ -89,8 +89,10 @@ fi
 for tool in pulumi pulumi-language-python-exec pulumi-resource-pulumi-python; do
   ln -f "$bin/$tool" "$host_bin/$tool" 2>/dev/null || cp -f "$bin/$tool" "$host_bin/$tool"
 done
-{ echo "#!$host_bin/python"; sed "s/^HOST_VERSION = .*/HOST_VERSION = \"$version\"/" "$here/language_host.py"; } \
-  > "$host_bin/pulumi-language-python.tmp"
+# The host is installed as it is in the repository, behind a shebang for the virtualenv's python;
+# it reads the engine version it serves from the file beside it.
+{ echo "#!$host_bin/python"; cat "$here/language_host.py"; } > "$host_bin/pulumi-language-python.tmp"
+echo "$version" > "$host_bin/pulumi-language-python.version"
 chmod 755 "$host_bin/pulumi-language-python.tmp"
 mv "$host_bin/pulumi-language-python.tmp" "$host_bin/pulumi-language-python"
 rm -f "$bin/pulumi-language-python"   # an older layout kept the host in the cache

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib.util
+import subprocess
 import sys
 from concurrent import futures
 from pathlib import Path
@@ -123,3 +124,25 @@ def test_required_packages_are_none_beyond_the_virtualenv(language_host, tmp_pat
         language_pb2.GetRequiredPackagesRequest(info=program_info(tmp_path)), timeout=10
     )
     assert list(response.packages) == []
+
+
+def test_the_installed_host_reports_the_engine_version_written_beside_it(tmp_path):
+    installed = tmp_path / "pulumi-language-python"
+    installed.write_text((REPO / "scripts/language_host.py").read_text())
+    (tmp_path / "pulumi-language-python.version").write_text("3.999.0\n")
+    out = subprocess.run(
+        [sys.executable, str(installed), "--version"], capture_output=True, text=True, check=True
+    )
+    assert out.stdout.strip() == "3.999.0"
+
+
+def test_a_host_without_a_version_file_reports_the_sdk_version():
+    from importlib.metadata import version
+
+    out = subprocess.run(
+        [sys.executable, str(REPO / "scripts/language_host.py"), "--version"],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert out.stdout.strip() == version("pulumi")
