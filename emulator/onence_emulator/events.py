@@ -35,13 +35,15 @@ class Device:
 
 @dataclass(frozen=True)
 class Event:
-    """One message to deliver; ``raw_payload`` is set for TELEMETRY_DATA only."""
+    """One message to deliver; ``raw_payload`` is set for TELEMETRY_DATA only, ``topic`` for
+    CoAP messages only."""
 
     type: str
     id: str
     body: dict[str, Any]
     device: Device | None = None
     raw_payload: bytes | None = field(default=None, repr=False)
+    topic: str | None = None
 
     @property
     def is_device_message(self) -> bool:
@@ -76,11 +78,32 @@ def _payload_bytes(payload: Any) -> bytes:
     return json.dumps(payload, separators=(",", ":")).encode("utf-8")
 
 
-def telemetry(device: Device | None, payload: Any, source: str = "UDP") -> Event:
-    """A device message; ``payload`` is the raw message (a string, or JSON that is serialised)."""
+def telemetry(
+    device: Device | None, payload: Any, source: str = "UDP", topic: str | None = None
+) -> Event:
+    """A device message; ``payload`` is the raw message (a string, or JSON that is serialised).
+
+    LwM2M messages reach integrations translated to JSON, so their payload must be JSON; a CoAP
+    message carries the ``topic`` its device gave (the ``t`` query parameter, empty without one).
+    Raises ``ValueError`` for an LwM2M payload that is not JSON or a topic on another protocol.
+    """
+    raw = _payload_bytes(payload)
+    if source == "LWM2M" and _parsed(raw) is None:
+        raise ValueError("an LwM2M payload must be JSON: 1NCE translates LwM2M messages to JSON")
+    if topic is not None and source != "COAP":
+        raise ValueError("only CoAP messages have a topic")
     body = _envelope("TELEMETRY_DATA", device)
     body["source"] = source
-    return Event("TELEMETRY_DATA", body["id"], body, device, _payload_bytes(payload))
+    coap_topic = (topic or "") if source == "COAP" else None
+    return Event("TELEMETRY_DATA", body["id"], body, device, raw, coap_topic)
+
+
+def _parsed(raw: bytes) -> tuple[Any] | None:
+    """``(value,)`` when ``raw`` is JSON, else ``None`` (a JSON ``null`` is a value too)."""
+    try:
+        return (json.loads(raw),)
+    except (ValueError, RecursionError):
+        return None
 
 
 def lifecycle(device: Device | None, details: dict[str, Any] | None = None) -> Event:
@@ -152,11 +175,15 @@ def test_message(item: Integration) -> Event:
     return Event(TEST_MESSAGE, message_id, body, None)
 
 
-def build(event_type: str, device: Device | None, payload: Any, source: str) -> Event:
+def build(
+    event_type: str, device: Device | None, payload: Any, source: str, topic: str | None = None
+) -> Event:
     """The event the admin API asked for; an object ``payload`` replaces the details of others."""
     details = payload if isinstance(payload, dict) else None
     if event_type == "TELEMETRY_DATA":
-        return telemetry(device, payload, source)
+        return telemetry(device, payload, source, topic)
+    if topic is not None:
+        raise ValueError("only CoAP telemetry messages have a topic")
     if event_type == "LIFECYCLE":
         return lifecycle(device, details)
     if event_type == "ERROR":
@@ -169,25 +196,25 @@ def build(event_type: str, device: Device | None, payload: Any, source: str) -> 
 
 
 def render(event: Event, json_payload_enabled: bool) -> dict[str, Any]:
-    """The body for one integration: JSON payloads only when enabled and parsable."""
+    """The body for one integration, with the payload as 1NCE's output format documents it.
+
+    LwM2M: always JSON. UDP and CoAP: JSON when ``jsonPayloadEnabled`` is on and the payload
+    parses, else the raw bytes in base64 (``encoding`` appears only then). CoAP adds ``topic``.
+    """
     if event.raw_payload is None:
         return event.body
     body = dict(event.body)
-    parsed: Any = None
-    parsable = False
-    if json_payload_enabled:
-        try:
-            parsed = json.loads(event.raw_payload)
-            parsable = True
-        except (ValueError, RecursionError):
-            parsable = False
-    if parsable:
-        body["payload"] = {"type": "JSON", "value": parsed}
+    parsed = _parsed(event.raw_payload)
+    payload: dict[str, Any]
+    if parsed is not None and (json_payload_enabled or body.get("source") == "LWM2M"):
+        payload = {"type": "JSON", "value": parsed[0]}
     else:
         encoded = base64.b64encode(event.raw_payload).decode("ascii")
-        body["payload"] = {"type": "STRING", "encoding": "base64", "value": encoded}
+        payload = {"type": "STRING", "encoding": "base64", "value": encoded}
+    if event.topic is not None:
+        payload["topic"] = event.topic
     # Keep 1NCE's field order: payload first.
-    return {"payload": body.pop("payload"), **body}
+    return {"payload": payload, **body}
 
 
 def catalog() -> list[dict[str, Any]]:

@@ -85,8 +85,12 @@ class AdminClient:
         device: Mapping[str, str] | None = None,
         payload: Any = None,
         source: str | None = None,
+        topic: str | None = None,
     ) -> dict[str, Any]:
-        """Queue an event; returns ``{"messageId", "integrationIds"}``."""
+        """Queue an event; returns ``{"messageId", "integrationIds"}``.
+
+        ``source`` is UDP (default), COAP or LWM2M (whose payload must be JSON); ``topic`` is the
+        ``t`` query parameter of a CoAP message."""
         body: dict[str, Any] = {"type": type}
         if device is not None:
             body["device"] = dict(device)
@@ -94,6 +98,8 @@ class AdminClient:
             body["payload"] = payload
         if source is not None:
             body["source"] = source
+        if topic is not None:
+            body["topic"] = topic
         result: dict[str, Any] = self._call("POST", "/events", 202, json=body)
         return result
 

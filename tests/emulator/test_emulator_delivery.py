@@ -7,6 +7,7 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
+import requests
 from onence_emulator.harness import EmulatorProcess
 from onence_emulator.receiver import HttpsReceiver
 
@@ -141,6 +142,51 @@ def test_json_payload_enabled_sends_parsable_payloads_as_json(
     emulator_with_receiver.admin.inject_event("TELEMETRY_DATA", device=DEVICE, payload=payload)
     assert emulator_with_receiver.admin.drain(timeout=10)
     assert receiver.requests[0].json["payload"] == expected
+
+
+@pytest.mark.parametrize(
+    ("source", "topic", "payload", "expected"),
+    [
+        ("LWM2M", None, {"t": 3}, {"type": "JSON", "value": {"t": 3}}),
+        (
+            "COAP",
+            "sensors/t",
+            "21.5",
+            {"type": "STRING", "encoding": "base64", "value": "MjEuNQ==", "topic": "sensors/t"},
+        ),
+    ],
+)
+def test_lwm2m_and_coap_messages_arrive_as_documented(
+    emulator_with_receiver: EmulatorProcess,
+    receiver: HttpsReceiver,
+    emulator_api,
+    source,
+    topic,
+    payload,
+    expected,
+) -> None:
+    _hook(emulator_api, receiver)  # jsonPayloadEnabled off
+    emulator_with_receiver.admin.inject_event(
+        "TELEMETRY_DATA", device=DEVICE, payload=payload, source=source, topic=topic
+    )
+    assert emulator_with_receiver.admin.drain(timeout=10)
+    (request,) = receiver.requests
+    assert request.json["source"] == source
+    assert request.json["payload"] == expected
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"type": "TELEMETRY_DATA", "source": "LWM2M", "payload": "not json"},
+        {"type": "TELEMETRY_DATA", "source": "UDP", "payload": "x", "topic": "t"},
+        {"type": "LIFECYCLE", "topic": "t"},
+    ],
+)
+def test_events_1nce_could_not_send_are_refused(emulator: EmulatorProcess, body) -> None:
+    response = requests.post(emulator.root_url + "/_emulator/events", json=body, timeout=10)
+    assert response.status_code == 400
+    assert response.json()["errors"][0]["message"]
 
 
 def test_only_subscribed_webhooks_receive_an_event(

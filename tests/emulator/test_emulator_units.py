@@ -191,6 +191,40 @@ def test_payload_rendering_follows_json_payload_enabled() -> None:
     assert "payload" not in event.body  # the shared event is not changed per webhook
 
 
+@pytest.mark.parametrize("json_payload_enabled", [True, False])
+def test_lwm2m_payloads_are_always_json_without_an_encoding(json_payload_enabled: bool) -> None:
+    event = events.telemetry(None, {"temperature": 21.5}, source="LWM2M")
+    body = events.render(event, json_payload_enabled)
+    assert body["payload"] == {"type": "JSON", "value": {"temperature": 21.5}}
+    assert body["source"] == "LWM2M"
+
+
+def test_lwm2m_payloads_must_be_json() -> None:
+    with pytest.raises(ValueError, match="LwM2M payload must be JSON"):
+        events.telemetry(None, "raw bytes", source="LWM2M")
+
+
+def test_coap_payloads_carry_their_topic() -> None:
+    event = events.telemetry(None, "21.5C", source="COAP", topic="sensors/temp")
+    assert events.render(event, json_payload_enabled=False)["payload"] == {
+        "type": "STRING",
+        "encoding": "base64",
+        "value": base64.b64encode(b"21.5C").decode(),
+        "topic": "sensors/temp",
+    }
+    as_json = events.render(events.telemetry(None, '{"t": 1}', source="COAP"), True)
+    assert as_json["payload"] == {"type": "JSON", "value": {"t": 1}, "topic": ""}
+
+
+def test_udp_payloads_have_no_topic_and_only_raw_ones_an_encoding() -> None:
+    event = events.telemetry(None, '{"t": 1}', source="UDP")
+    assert events.render(event, True)["payload"] == {"type": "JSON", "value": {"t": 1}}
+    raw = events.render(event, False)["payload"]
+    assert set(raw) == {"type", "encoding", "value"}
+    with pytest.raises(ValueError, match="only CoAP"):
+        events.telemetry(None, "x", source="UDP", topic="t")
+
+
 def test_event_envelopes_have_the_documented_fields() -> None:
     device = events.Device(iccid="1", imsi="2", ip="3")
     for event in (

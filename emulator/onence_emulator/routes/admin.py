@@ -50,6 +50,7 @@ class EventSpec(BaseModel):
     device: DeviceSpec | None = None
     payload: JsonValue = None
     source: Literal["UDP", "COAP", "LWM2M"] = "UDP"
+    topic: str | None = None
 
 
 class AwsSpec(BaseModel):
@@ -109,7 +110,10 @@ def inject_event(state: State, body: RawBody) -> dict[str, Any]:
         and not isinstance(spec.payload, dict)
     ):
         raise ApiError(400, "payload must be an object for event types other than TELEMETRY_DATA")
-    event = events.build(spec.type, device, spec.payload, spec.source)
+    try:
+        event = events.build(spec.type, device, spec.payload, spec.source, spec.topic)
+    except ValueError as exc:
+        raise ApiError(400, str(exc)) from None
     targets = state.delivery.publish(event)
     return {"messageId": event.id, "integrationIds": targets}
 
