@@ -27,6 +27,7 @@ from ._errors import (
     OnenceError,
     RateLimitedError,
     ServerError,
+    TokenUnavailableError,
     TransportError,
     ValidationError,
 )
@@ -77,6 +78,7 @@ __all__ = [
     "ServerError",
     "Settings",
     "TestResult",
+    "TokenUnavailableError",
     "TransportError",
     "ValidationError",
     "Webhook",

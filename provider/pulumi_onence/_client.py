@@ -3,54 +3,66 @@
 What it guarantees, because the provider and the CLI depend on it:
 
 - one OAuth token per process and per (API URL, username, password), shared by threads and
-  renewed shortly before it expires; one re-authentication when a call answers 401;
-- bounded retries with exponential backoff and jitter: 429 is retried for every call
-  (honouring ``Retry-After``), 5xx and connection errors only for idempotent calls, all
-  within ``max_retry_wait`` seconds of waiting;
-- **create is never retried blindly**: after an ambiguous failure (timeout, 5xx) it looks the
-  webhook up by name, confirms the URL with get-one, and adopts it; it posts again only when
-  the lookup shows that nothing was created;
-- a timeout on every request, all list pages, typed errors that never carry a header value,
-  password or token.
+  renewed shortly before it expires (``_token_cache``); one re-authentication on a 401;
+- one retry policy and ONE waiting budget per public call, however many requests the call
+  makes (token, write, look-ups, pages): 429 is retried for every call (honouring
+  ``Retry-After``), 5xx and lost answers only for idempotent requests, and a request whose
+  connection was never made for any method (``_retry``);
+- **create never makes a duplicate**: after an ambiguous failure (an answer lost after the
+  request was sent, a 5xx) it looks the webhook up by name, confirms the URL with get-one,
+  and adopts it; when 1NCE answers 409 (URL already used) it finds the holder and adopts it if
+  it has the same name, or names it in a ``ConflictError`` otherwise. A failed token request
+  sent no write and is never treated as an ambiguous create;
+- every list page, whatever 1NCE does with ``pageSize`` (``_paging``);
+- a timeout on every request; TLS verification always on; typed errors of one line that say
+  what failed, where, and the fix, and never carry a header value, password or token.
 
 Example::
 
     client = OnenceClient(load_settings())
-    hook = client.create_webhook(spec)
-    client.update_webhook(hook.id, event_types=["TELEMETRY_DATA", "LIFECYCLE"])
+    hook = client.create_webhook(spec, on_adopt=lambda h: print("adopted", h.id))
+    client.update_webhook(hook.id, WebhookPatch(event_types=[EventType.LIFECYCLE]))
 """
 
 from __future__ import annotations
 
-import email.utils
-import hashlib
-import hmac
 import logging
-import random
 import threading
 import time
-from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
-from datetime import UTC, datetime
-from secrets import token_bytes
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import quote
 
 import requests
 
-from ._config import Settings
+from ._config import Settings, check_api_url
 from ._errors import (
     ApiError,
     AuthenticationError,
+    ConfigurationError,
     ConflictError,
     NotFoundError,
     OnenceError,
     RateLimitedError,
     ServerError,
+    TokenUnavailableError,
     TransportError,
     error_for_status,
 )
-from ._models import Integration, RestartResult, TestResult, WebhookSpec
+from ._models import Integration, RestartResult, TestResult, WebhookPatch, WebhookSpec
+from ._paging import PageSizes, read_all_pages
+from ._redact import redact
+from ._retry import Budget, Clock, RetryPolicy, describe_failure, never_sent, retry_after
+from ._token_cache import (
+    Token,
+    clear_token_cache,
+    get_token,
+    invalidate_token,
+    renew_at,
+    token_key,
+)
+from ._token_cache import _tokens as _tokens  # re-exported: tests check none of them leaks
 
 __all__ = ["OnenceClient", "clear_token_cache"]
 
@@ -60,88 +72,9 @@ _CLOUDS = "/v1/integrate/clouds"
 _WEBHOOKS = "/v1/integrate/clouds/webhooks"
 _TOKEN_PATH = "/oauth/token"  # noqa: S105 - a path, not a password
 _PAGE_SIZE = 100
-_MAX_PAGES = 1000
 _MAX_MESSAGE = 500
-_REDACTED = "[redacted]"
-
-
-# --- the per-process token cache ---------------------------------------------------------
-
-
-@dataclass
-class _Token:
-    value: str
-    renew_at: float  # time.monotonic() after which a new token is fetched
-
-
-_TokenKey = tuple[str, str, str]  # api url, username, fingerprint of the password
-_tokens: dict[_TokenKey, _Token] = {}
-_token_locks: dict[_TokenKey, threading.Lock] = {}
-_tokens_guard = threading.Lock()
-# Per-process salt: the cache key proves which password got the token without holding it.
-_FINGERPRINT_SALT = token_bytes(16)
-
-
-def _token_key(settings: Settings) -> _TokenKey:
-    """Tokens are shared only by clients with the same URL, user AND password.
-
-    Keying by user alone would let a client with a wrong password ride on a token that
-    another client obtained with the right one.
-    """
-    fingerprint = hmac.new(_FINGERPRINT_SALT, settings.password.encode(), hashlib.sha256)
-    return (settings.api_url, settings.username, fingerprint.hexdigest())
-
-
-def _token_lock(key: _TokenKey) -> threading.Lock:
-    with _tokens_guard:
-        return _token_locks.setdefault(key, threading.Lock())
-
-
-def clear_token_cache() -> None:
-    """Forget every cached token (tests, and a process that changes credentials)."""
-    with _tokens_guard:
-        _tokens.clear()
-
-
-# --- helpers ----------------------------------------------------------------------------
-
-
-def _retry_after(value: str | None) -> float | None:
-    """Seconds from a ``Retry-After`` header: delta-seconds or an HTTP date."""
-    if not value:
-        return None
-    try:
-        return max(0.0, float(value))
-    except ValueError:
-        pass
-    try:
-        when = email.utils.parsedate_to_datetime(value)
-    except (TypeError, ValueError):
-        return None
-    if when.tzinfo is None:
-        when = when.replace(tzinfo=UTC)
-    return max(0.0, (when - datetime.now(UTC)).total_seconds())
-
-
-def _never_sent(exc: requests.RequestException) -> bool:
-    """Whether a transport error happened before the request could reach the server."""
-    if isinstance(exc, requests.exceptions.ConnectTimeout):
-        return True
-    if isinstance(exc, requests.exceptions.ConnectionError):
-        text = repr(exc.args[0]) if exc.args else ""
-        return "NewConnectionError" in text or "Connection refused" in text
-    return False
-
-
-def _redact(text: str, secrets: Iterable[str]) -> str:
-    """``text`` without any secret in it; withheld entirely if a very short secret occurs."""
-    for secret in sorted({s for s in secrets if s}, key=len, reverse=True):
-        if secret not in text:
-            continue
-        if len(secret) < 4:
-            return "(message withheld: it may contain a secret)"
-        text = text.replace(secret, _REDACTED)
-    return text
+#: At most this many other webhooks are read one by one to name the holder of a URL.
+_MAX_HOLDER_LOOKUPS = 50
 
 
 def _api_message(resp: requests.Response) -> str:
@@ -162,25 +95,25 @@ def _api_message(resp: requests.Response) -> str:
         for key in ("message", "errorCode", "statusText"):
             if not parts and body.get(key):
                 parts.append(str(body[key]))
-    text = "; ".join(parts) or resp.reason or "error"
+    text = " ".join("; ".join(parts).split()) or resp.reason or "error"
     return text if len(text) <= _MAX_MESSAGE else text[: _MAX_MESSAGE - 3] + "..."
 
 
-def _json_object(resp: requests.Response, operation: str) -> dict[str, Any]:
-    try:
-        body = resp.json()
-    except ValueError:
-        raise ServerError(
-            resp.status_code, "unreadable answer (not JSON)", operation=operation
-        ) from None
-    if not isinstance(body, dict):
-        raise ServerError(
-            resp.status_code, "unexpected answer (not an object)", operation=operation
-        )
-    return body
+class _MaybeSentError(Exception):
+    """A write failed after it may have reached 1NCE (answer lost, or a 5xx)."""
+
+    def __init__(self, error: OnenceError) -> None:
+        super().__init__(str(error))
+        self.error = error
 
 
-# --- the client -------------------------------------------------------------------------
+@dataclass
+class _Call:
+    """One public call: what it is (for messages), its budget, and what to keep out of text."""
+
+    operation: str
+    budget: Budget
+    secrets: list[str] = field(default_factory=list)
 
 
 class OnenceClient:
@@ -189,22 +122,22 @@ class OnenceClient:
     Parameters
     ----------
     settings:
-        API URL and credentials (see ``load_settings``).
+        API URL and credentials (see ``load_settings``). ``http://`` only for loopback.
     timeout:
         Seconds to wait for a connection and for each answer.
     max_attempts:
-        Upper bound on attempts per call (429, 5xx and connection errors).
+        Upper bound on attempts per request (429, 5xx, connection errors).
     max_retry_wait:
-        Upper bound, in seconds, on the total time one call spends waiting between attempts;
-        a ``Retry-After`` beyond it fails the call with ``RateLimitedError`` at once.
+        Seconds after the start of a public call beyond which it starts no new attempt, across
+        all of its requests; a ``Retry-After`` that does not fit fails the call at once.
     backoff, backoff_cap:
         First and largest backoff delay in seconds (jittered down to half).
     page_size:
-        Items per list page (1NCE-style lists allow at most 100).
+        Preferred items per list page (smaller sizes are tried when 1NCE refuses it).
     session:
-        A ``requests.Session`` to use (a new one by default).
-    sleep:
-        How to wait (``time.sleep``); injectable so tests need not wait.
+        A ``requests.Session`` to use (a new one by default); its TLS verification must be on.
+    sleep, monotonic:
+        How to wait and what time it is; injectable so tests need not wait.
 
     Attributes
     ----------
@@ -224,19 +157,28 @@ class OnenceClient:
         page_size: int = _PAGE_SIZE,
         session: requests.Session | None = None,
         sleep: Callable[[float], None] = time.sleep,
+        monotonic: Callable[[], float] = time.monotonic,
     ) -> None:
+        check_api_url(settings.api_url)
+        if session is not None and session.verify is False:
+            raise ConfigurationError(
+                "TLS verification of the 1NCE API cannot be switched off "
+                "(give a CA bundle in REQUESTS_CA_BUNDLE to trust a private CA)"
+            )
         self.settings = settings
         self.timeout = timeout
-        self.max_attempts = max(1, max_attempts)
-        self.max_retry_wait = max(0.0, max_retry_wait)
-        self.backoff = backoff
-        self.backoff_cap = backoff_cap
-        self.page_size = max(1, page_size)
+        self.policy = RetryPolicy(
+            max_attempts=max(1, max_attempts),
+            max_wait=max(0.0, max_retry_wait),
+            backoff=backoff,
+            backoff_cap=backoff_cap,
+        )
+        self.clock = Clock(monotonic=monotonic, sleep=sleep)
+        self.page_sizes = PageSizes(page_size)
         self.api_calls = 0
-        self._sleep = sleep
         self._count_lock = threading.Lock()
         self._session = session or requests.Session()
-        self._token_key = _token_key(settings)
+        self._token_key = token_key(settings)
 
     def __repr__(self) -> str:
         return f"OnenceClient(api_url={self.settings.api_url!r})"
@@ -254,31 +196,8 @@ class OnenceClient:
     # --- public API ---------------------------------------------------------------------
 
     def list_integrations(self) -> list[Integration]:
-        """Every integration, all pages, AWS entries included.
-
-        Paging is undocumented: ask for ``page``/``pageSize``, stop at ``pageAmount``, and also
-        stop when a page brings nothing new (a server that ignores ``page`` must not loop).
-        """
-        found: dict[str, Integration] = {}
-        page = 1
-        while page <= _MAX_PAGES:
-            body = self._call(
-                "GET", _CLOUDS, params={"page": page, "pageSize": self.page_size}, idempotent=True
-            )
-            items = body.get("items") or []
-            new = 0
-            for raw in items:
-                if isinstance(raw, dict) and raw.get("id") and str(raw["id"]) not in found:
-                    found[str(raw["id"])] = Integration.model_validate(raw)
-                    new += 1
-            try:
-                page_amount = int(body.get("pageAmount") or 1)
-            except (TypeError, ValueError):
-                page_amount = 1
-            if new == 0 or page >= page_amount:
-                break
-            page += 1
-        return list(found.values())
+        """Every integration, all pages, AWS entries included."""
+        return self._list(self._begin("list integrations"))
 
     def list_webhooks(self) -> list[Integration]:
         """Integrations of type ``WEBHOOK`` only."""
@@ -286,86 +205,55 @@ class OnenceClient:
 
     def get_integration(self, integration_id: str) -> Integration:
         """One integration with its ``url`` and ``headers``; ``NotFoundError`` if absent."""
-        body = self._call("GET", f"{_CLOUDS}/{quote(integration_id, safe='')}", idempotent=True)
-        return Integration.model_validate(body)
+        return self._get(self._begin(f"read integration {integration_id}"), integration_id)
 
-    def create_webhook(self, spec: WebhookSpec) -> Integration:
-        """Create a webhook (one POST in the normal case).
-
-        After an ambiguous failure the webhook may exist although the answer was lost: look it
-        up (same name, URL confirmed by get-one) and adopt it; post again only when it is not
-        there. Never creates a duplicate.
-        """
-        secrets = list(spec.headers.values())
-        budget = _Budget(self.max_retry_wait)
-        attempt = 0
-        while True:
-            attempt += 1
-            try:
-                body = self._call(
-                    "POST", _WEBHOOKS, json=spec.to_api(), idempotent=False, secrets=secrets
-                )
-                return Integration.model_validate(body)
-            except ConflictError as exc:
-                # On a repeated POST, 409 (URL taken) may mean an earlier attempt of this call
-                # committed after all (its answer lost); adopt it if name and URL match.
-                if attempt == 1:
-                    raise
-                try:
-                    existing = self._find_created(spec)
-                except OnenceError:
-                    raise exc from None
-                if existing is None:
-                    raise
-                log.warning("webhook %r exists (id %s); adopting it", spec.name, existing.id)
-                return existing
-            except (TransportError, ServerError) as exc:
-                log.warning("create of %r was ambiguous (%s); looking it up", spec.name, exc)
-                try:
-                    existing = self._find_created(spec)
-                except OnenceError:
-                    raise exc from None
-                if existing is not None:
-                    log.warning("webhook %r exists (id %s); adopting it", spec.name, existing.id)
-                    return existing
-                delay = self._backoff_delay(attempt)
-                if attempt >= self.max_attempts or not budget.allows(delay):
-                    raise
-                self._sleep(delay)
-
-    def update_webhook(
-        self,
-        integration_id: str,
-        *,
-        url: str | None = None,
-        headers: dict[str, str] | None = None,
-        event_types: Sequence[str] | None = None,
-        json_payload_enabled: bool | None = None,
+    def create_webhook(
+        self, spec: WebhookSpec, *, on_adopt: Callable[[Integration], None] | None = None
     ) -> Integration:
-        """One PATCH with only the given fields; ``event_types`` is the complete new set."""
-        body: dict[str, Any] = {}
-        if url is not None:
-            body["url"] = url
-        if headers is not None:
-            body["headers"] = dict(headers)
-        if event_types is not None:
-            body["eventTypes"] = [{"type": str(t)} for t in event_types]
-        if json_payload_enabled is not None:
-            body["jsonPayloadEnabled"] = bool(json_payload_enabled)
-        if not body:
-            raise ValueError("update_webhook needs at least one field to change")
-        answer = self._call(
+        """Create a webhook: one POST in the normal case, never a duplicate.
+
+        When the webhook turns out to exist already with this name and URL (an earlier
+        attempt committed although its answer was lost, or an earlier run created it and was
+        killed before recording it), it is returned instead of created, and ``on_adopt`` is
+        called with it. A webhook with this URL but another name is never taken: a
+        ``ConflictError`` names it and says how to adopt or remove it.
+        """
+        call = self._begin(f"create webhook {spec.name!r}", secrets=spec.headers.values())
+        for attempt in range(1, self.policy.max_attempts + 1):
+            try:
+                body = self._request(call, "POST", _WEBHOOKS, json=spec.to_api(), idempotent=False)
+                return Integration.model_validate(body)
+            except ConflictError as conflict:
+                return self._adopt(
+                    call, spec, self._resolve_conflict(call, spec, conflict), on_adopt
+                )
+            except _MaybeSentError as ambiguous:
+                log.info("create of %r may have reached 1NCE; looking it up", spec.name)
+                existing = self._look_up_created(call, spec, ambiguous.error)
+                if existing is not None:
+                    return self._adopt(call, spec, existing, on_adopt)
+                if not call.budget.backoff(attempt):
+                    raise ambiguous.error from None
+        raise AssertionError("unreachable: the last attempt returns or raises")  # pragma: no cover
+
+    def update_webhook(self, integration_id: str, patch: WebhookPatch) -> Integration:
+        """One PATCH with only the fields set in ``patch``; ``event_types`` is the new set."""
+        if patch.is_empty:
+            raise ValueError("update_webhook needs a patch that changes at least one field")
+        call = self._begin(f"update webhook {integration_id}", secrets=patch.secrets())
+        answer = self._request(
+            call,
             "PATCH",
             f"{_WEBHOOKS}/{quote(integration_id, safe='')}",
-            json=body,
+            json=patch.to_api(),
             idempotent=True,
-            secrets=list((headers or {}).values()),
         )
         return Integration.model_validate(answer)
 
     def delete_integration(self, integration_id: str) -> None:
         """Delete an integration; a 404 after a retried attempt means the first one worked."""
-        self._call(
+        self._request(
+            self._begin(f"delete integration {integration_id}"),
             "DELETE",
             f"{_CLOUDS}/{quote(integration_id, safe='')}",
             idempotent=True,
@@ -375,120 +263,243 @@ class OnenceClient:
 
     def test_webhook(self, integration_id: str) -> TestResult:
         """Ask 1NCE to send a TEST_MESSAGE; the state does not change."""
-        body = self._call(
-            "POST", f"{_WEBHOOKS}/{quote(integration_id, safe='')}/test", idempotent=False
-        )
-        return TestResult.model_validate(body)
+        call = self._begin(f"test webhook {integration_id}")
+        path = f"{_WEBHOOKS}/{quote(integration_id, safe='')}/test"
+        return TestResult.model_validate(self._write_once(call, path))
 
     def restart_webhook(self, integration_id: str) -> RestartResult:
         """Restart a failed webhook (1NCE sends a test message; a 2xx reactivates it)."""
-        body = self._call(
-            "POST", f"{_WEBHOOKS}/{quote(integration_id, safe='')}/restart", idempotent=False
-        )
-        return RestartResult.model_validate(body)
+        call = self._begin(f"restart webhook {integration_id}")
+        path = f"{_WEBHOOKS}/{quote(integration_id, safe='')}/restart"
+        return RestartResult.model_validate(self._write_once(call, path))
 
     def event_types(self) -> list[dict[str, Any]]:
         """The catalog of event types (``name``, ``description``, ``version``, ``payload``)."""
-        body = self._call("GET", f"{_CLOUDS}/eventTypes", idempotent=True)
+        call = self._begin("read the event type catalog")
+        body = self._request(call, "GET", f"{_CLOUDS}/eventTypes", idempotent=True)
         items = body.get("eventTypes") or []
         return [item for item in items if isinstance(item, dict)]
 
-    # --- internals ----------------------------------------------------------------------
+    # --- create: adoption and conflicts -------------------------------------------------
 
-    def _find_created(self, spec: WebhookSpec) -> Integration | None:
-        candidates = [w for w in self.list_webhooks() if w.name == spec.name]
+    def _adopt(
+        self,
+        call: _Call,
+        spec: WebhookSpec,
+        existing: Integration,
+        on_adopt: Callable[[Integration], None] | None,
+    ) -> Integration:
+        log.info("webhook %r exists already (id %s); adopting it", spec.name, existing.id)
+        if on_adopt is not None:
+            on_adopt(existing)
+        return existing
+
+    def _look_up_created(
+        self, call: _Call, spec: WebhookSpec, cause: OnenceError
+    ) -> Integration | None:
+        """The webhook an ambiguous create may have made, or ``None`` if nothing was made.
+
+        If the look-up fails too (within the call's budget), the original failure is raised
+        with a fix that says the next ``pulumi up`` finds the webhook.
+        """
+        try:
+            return self._same_name_holder(call, spec)
+        except OnenceError as failed:
+            detail = f"the look-up that followed failed too ({type(failed).__name__})"
+            fix = (
+                "the webhook may have been created; run `pulumi up` again: it finds and adopts "
+                "a webhook with this name and URL instead of creating a second one"
+            )
+            where = {"operation": call.operation, "api_url": self.settings.api_url, "fix": fix}
+            if isinstance(cause, ApiError):
+                raise ServerError(cause.status, f"{cause.message}; {detail}", **where) from None
+            message = cause.message if isinstance(cause, TransportError) else str(cause)
+            raise TransportError(f"{message}; {detail}", **where) from None
+
+    def _resolve_conflict(
+        self, call: _Call, spec: WebhookSpec, conflict: ConflictError
+    ) -> Integration:
+        """The holder of the URL if it is this webhook; otherwise a ``ConflictError`` naming it."""
+        try:
+            mine = self._same_name_holder(call, spec)
+        except OnenceError:
+            raise self._conflict(call, conflict, None, "could not be identified") from None
+        if mine is not None:
+            return mine
+        try:
+            other = self._other_holder(call, spec)
+        except OnenceError:
+            raise self._conflict(call, conflict, None, "could not be identified") from None
+        raise self._conflict(call, conflict, other, "was not found") from None
+
+    def _conflict(
+        self, call: _Call, conflict: ConflictError, holder: Integration | None, unknown: str
+    ) -> ConflictError:
+        if holder is not None:
+            detail = (
+                f"{conflict.message}: the URL belongs to integration {holder.id} named "
+                f"{holder.name!r}, not to a webhook with this name"
+            )
+            fix = (
+                f'adopt it with adopt_id="{holder.id}" (and its name), or delete it '
+                "(in the 1NCE portal or from its own stack) before creating this one"
+            )
+        else:
+            detail = f"{conflict.message}: another webhook holds this URL but {unknown}"
+            fix = (
+                "find it with `onence status` or in the 1NCE portal, then adopt it with "
+                "adopt_id= or delete it"
+            )
+        return ConflictError(
+            conflict.status,
+            detail,
+            operation=call.operation,
+            api_url=self.settings.api_url,
+            fix=fix,
+        )
+
+    def _same_name_holder(self, call: _Call, spec: WebhookSpec) -> Integration | None:
+        """The webhook named ``spec.name`` whose URL is ``spec.url`` (list, then get-one)."""
+        candidates = [w for w in self._webhooks(call) if w.name == spec.name]
         candidates.sort(key=lambda w: w.created_time or "", reverse=True)
         for candidate in candidates:
-            try:
-                full = self.get_integration(candidate.id)
-            except NotFoundError:
-                continue
-            if full.url == spec.url:
-                return full
+            found = self._get_if_present(call, candidate.id)
+            if found is not None and found.url == spec.url:
+                return found
         return None
 
-    def _backoff_delay(self, attempt: int) -> float:
-        base: float = min(self.backoff_cap, self.backoff * float(2 ** (attempt - 1)))
-        return base * random.uniform(0.5, 1.0)
+    def _other_holder(self, call: _Call, spec: WebhookSpec) -> Integration | None:
+        """The webhook of another name that holds ``spec.url``: newest first, bounded."""
+        others = [w for w in self._webhooks(call) if w.name != spec.name]
+        others.sort(key=lambda w: w.created_time or "", reverse=True)
+        for candidate in others[:_MAX_HOLDER_LOOKUPS]:
+            found = self._get_if_present(call, candidate.id)
+            if found is not None and found.url == spec.url:
+                return found
+        return None
+
+    def _get_if_present(self, call: _Call, integration_id: str) -> Integration | None:
+        try:
+            return self._get(call, integration_id)
+        except NotFoundError:
+            return None
+
+    # --- reads --------------------------------------------------------------------------
+
+    def _webhooks(self, call: _Call) -> list[Integration]:
+        return [i for i in self._list(call) if i.is_webhook]
+
+    def _list(self, call: _Call) -> list[Integration]:
+        def fetch(page: int, size: int | None) -> dict[str, Any]:
+            params: dict[str, Any] = {"page": page}
+            if size is not None:
+                params["pageSize"] = size
+            return self._request(call, "GET", _CLOUDS, params=params, idempotent=True)
+
+        return [Integration.model_validate(raw) for raw in read_all_pages(fetch, self.page_sizes)]
+
+    def _get(self, call: _Call, integration_id: str) -> Integration:
+        body = self._request(
+            call, "GET", f"{_CLOUDS}/{quote(integration_id, safe='')}", idempotent=True
+        )
+        return Integration.model_validate(body)
+
+    # --- requests -----------------------------------------------------------------------
+
+    def _begin(self, operation: str, *, secrets: Iterable[str] = ()) -> _Call:
+        """A public call starts: its single budget starts now."""
+        hidden = [*secrets, self.settings.password]
+        return _Call(operation, Budget(self.policy, self.clock), hidden)
+
+    def _write_once(self, call: _Call, path: str) -> dict[str, Any]:
+        """A POST that is not repeated once it may have reached 1NCE."""
+        try:
+            return self._request(call, "POST", path, idempotent=False)
+        except _MaybeSentError as ambiguous:
+            raise ambiguous.error from None
 
     def _count(self) -> None:
         with self._count_lock:
             self.api_calls += 1
 
-    def _token(self) -> str:
-        cached = _tokens.get(self._token_key)
-        if cached is not None and time.monotonic() < cached.renew_at:
-            return cached.value
-        with _token_lock(self._token_key):
-            cached = _tokens.get(self._token_key)
-            if cached is not None and time.monotonic() < cached.renew_at:
-                return cached.value
-            token = self._fetch_token()
-            with _tokens_guard:
-                _tokens[self._token_key] = token
-            return token.value
+    def _token(self, call: _Call) -> str:
+        return get_token(
+            self._token_key, now=self.clock.monotonic, fetch=lambda: self._fetch_token(call)
+        )
 
-    def _invalidate(self, value: str) -> None:
-        with _tokens_guard:
-            cached = _tokens.get(self._token_key)
-            if cached is not None and cached.value == value:
-                del _tokens[self._token_key]
-
-    def _fetch_token(self) -> _Token:
-        started = time.monotonic()
+    def _fetch_token(self, call: _Call) -> Token:
+        """A new token; its failures are the token's, never an ambiguous write."""
+        started = self.clock.monotonic()
         try:
-            body = self._call(
+            body = self._request(
+                call,
                 "POST",
                 _TOKEN_PATH,
                 json={"grant_type": "client_credentials"},
                 idempotent=True,
                 authenticated=False,
             )
+        except ServerError as exc:
+            raise TokenUnavailableError(
+                exc.status,
+                f"the token request answered {exc.status} {exc.message}",
+                operation=call.operation,
+                api_url=self.settings.api_url,
+            ) from None
+        except RateLimitedError:
+            raise
         except ApiError as exc:
-            if exc.status >= 500 or exc.status == 429:
-                raise
             raise AuthenticationError(
                 exc.status,
-                f"{exc.message} (check onence:username and onence:password)",
-                operation=exc.operation,
+                f"the token request was refused: {exc.message}",
+                operation=call.operation,
+                api_url=self.settings.api_url,
             ) from None
         value = body.get("access_token")
         if not isinstance(value, str) or not value:
-            raise ServerError(200, "the token answer has no access_token", operation=_TOKEN_PATH)
+            raise TokenUnavailableError(
+                200,
+                "the token answer has no access_token",
+                operation=call.operation,
+                api_url=self.settings.api_url,
+            )
         try:
             lifetime = float(body.get("expires_in") or 3600)
         except (TypeError, ValueError):
             lifetime = 3600.0
-        margin = min(60.0, lifetime * 0.1)
-        return _Token(value=value, renew_at=started + max(0.0, lifetime - margin))
+        return Token(value=value, renew_at=renew_at(started, lifetime))
 
-    def _call(
+    def _request(
         self,
+        call: _Call,
         method: str,
         path: str,
         *,
         json: Any = None,
         params: dict[str, Any] | None = None,
         idempotent: bool,
-        secrets: Sequence[str] = (),
         authenticated: bool = True,
         expect_json: bool = True,
         gone_ok_on_retry: bool = False,
     ) -> dict[str, Any]:
-        """One API call with token handling, retries and error translation."""
-        operation = f"{method} {path}"
+        """One request with token handling, retries within the call's budget, typed errors.
+
+        A non-idempotent request that failed after it may have reached 1NCE raises
+        ``_MaybeSentError``; one that certainly never reached it is retried like any other.
+        """
         url = self.settings.api_url + path
-        budget = _Budget(self.max_retry_wait)
-        hidden = [*secrets, self.settings.password]
-        attempt = 0
+        budget = call.budget
         reauthenticated = False
+        attempt = 0
         while True:
             attempt += 1
             headers = {"Accept": "application/json"}
             token = None
             auth: tuple[str, str] | None = None
             if authenticated:
-                token = self._token()
+                token = self._token(call)
+                if token not in call.secrets:
+                    call.secrets.append(token)
                 headers["Authorization"] = f"Bearer {token}"
             else:
                 auth = (self.settings.username, self.settings.password)
@@ -504,67 +515,80 @@ class OnenceClient:
                     timeout=self.timeout,
                 )
             except requests.RequestException as exc:
-                retryable = idempotent or _never_sent(exc)
-                delay = self._backoff_delay(attempt)
-                kind = "timed out" if isinstance(exc, requests.Timeout) else "connection failed"
-                log.debug("%s %s (attempt %d)", operation, kind, attempt)
-                if retryable and attempt < self.max_attempts and budget.allows(delay):
-                    self._sleep(delay)
+                sent = not never_sent(exc)
+                why = describe_failure(exc)
+                log.debug("%s %s: %s (attempt %d)", method, path, why, attempt)
+                permanent = isinstance(exc, requests.exceptions.SSLError)
+                if not permanent and (idempotent or not sent) and budget.backoff(attempt):
                     continue
-                raise TransportError(
-                    f"{kind} after {attempt} attempt(s): {type(exc).__name__}",
-                    operation=operation,
-                ) from exc
+                lost = TransportError(
+                    f"{why} after {attempt} attempt(s)",
+                    operation=call.operation,
+                    api_url=self.settings.api_url,
+                )
+                if sent and not idempotent:
+                    raise _MaybeSentError(lost) from None
+                raise lost from None
             status = resp.status_code
-            log.debug("%s -> %d (attempt %d)", operation, status, attempt)
-            if token is not None:
-                hidden.append(token)
+            log.debug("%s %s -> %d (attempt %d)", method, path, status, attempt)
 
-            if status == 401 and authenticated and not reauthenticated:
-                assert token is not None
-                self._invalidate(token)
+            if status == 401 and token is not None and not reauthenticated:
+                invalidate_token(self._token_key, token)
                 reauthenticated = True
                 attempt -= 1  # a renewed token is not a retry of a failure
                 continue
-            if status == 429:
-                wait = _retry_after(resp.headers.get("Retry-After"))
-                if wait is None:
-                    delay = self._backoff_delay(attempt)
-                else:
-                    delay = wait + random.uniform(0, 0.1)
-                if attempt < self.max_attempts and budget.allows(delay):
-                    self._sleep(delay)
+            if status == 429:  # refused before it was executed: any method may be retried
+                wait = retry_after(resp.headers.get("Retry-After"))
+                waited = (
+                    budget.backoff(attempt) if wait is None else budget.wait_exactly(attempt, wait)
+                )
+                if waited:
                     continue
                 raise RateLimitedError(
                     429,
-                    _redact(_api_message(resp), hidden) + f" (gave up after {attempt} attempt(s))",
-                    operation=operation,
+                    self._message(call, resp) + f" (gave up after {attempt} attempt(s))",
+                    operation=call.operation,
+                    api_url=self.settings.api_url,
                     retry_after=wait,
                 )
-            if status >= 500 and idempotent:
-                delay = self._backoff_delay(attempt)
-                if attempt < self.max_attempts and budget.allows(delay):
-                    self._sleep(delay)
+            if status >= 500:
+                if idempotent and budget.backoff(attempt):
                     continue
+                error = ServerError(
+                    status,
+                    self._message(call, resp),
+                    operation=call.operation,
+                    api_url=self.settings.api_url,
+                )
+                if not idempotent:
+                    raise _MaybeSentError(error)
+                raise error
             if status == 404 and gone_ok_on_retry and attempt > 1:
                 return {}
             if status >= 400:
                 raise error_for_status(
-                    status, _redact(_api_message(resp), hidden), operation=operation
+                    status,
+                    self._message(call, resp),
+                    operation=call.operation,
+                    api_url=self.settings.api_url,
                 )
             if not expect_json or status == 204 or not resp.content:
                 return {}
-            return _json_object(resp, operation)
+            return self._json_object(call, resp)
 
+    def _message(self, call: _Call, resp: requests.Response) -> str:
+        return redact(_api_message(resp), call.secrets)
 
-class _Budget:
-    """Total waiting allowed for one call."""
-
-    def __init__(self, seconds: float) -> None:
-        self.left = seconds
-
-    def allows(self, delay: float) -> bool:
-        if delay > self.left:
-            return False
-        self.left -= delay
-        return True
+    def _json_object(self, call: _Call, resp: requests.Response) -> dict[str, Any]:
+        try:
+            body = resp.json()
+        except ValueError:
+            body = None
+        if not isinstance(body, dict):
+            raise ServerError(
+                resp.status_code,
+                "unreadable answer (not a JSON object)",
+                operation=call.operation,
+                api_url=self.settings.api_url,
+            )
+        return body

@@ -11,6 +11,7 @@ Example::
 
 from __future__ import annotations
 
+import ipaddress
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -23,6 +24,7 @@ __all__ = [
     "DEFAULT_API_URL",
     "ENV_VARS",
     "Settings",
+    "check_api_url",
     "load_settings",
 ]
 
@@ -60,26 +62,50 @@ class Settings:
     password: str = field(repr=False)
 
 
-def _lookup(source: Mapping[str, object], *keys: str) -> str | None:
-    """The first of ``keys`` that ``source`` holds a non-blank value for, stripped."""
+def _lookup(source: Mapping[str, object], *keys: str) -> tuple[str, str] | None:
+    """The first of ``keys`` that ``source`` holds, as ``(key, stripped value)``.
+
+    A key that is present but blank is returned too (with ``""``): an empty credential is a
+    mistake to report, not a reason to look elsewhere.
+    """
     for key in keys:
         value = source.get(key)
-        if value is not None and str(value).strip() != "":
-            return str(value).strip()
+        if value is not None:
+            return key, str(value).strip()
     return None
 
 
-def _check_url(url: str) -> str:
+def _is_loopback(host: str) -> bool:
+    if host.lower() == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def check_api_url(url: str) -> str:
+    """``url`` without a trailing slash, if it is a safe 1NCE API URL.
+
+    ``http://`` is accepted only for a loopback host (the local emulator): anywhere else the
+    password and the bearer tokens would travel in clear.
+    """
+    where = f"(from {CONFIG_KEYS['api_url']} or {ENV_VARS['api_url']})"
     parts = urlsplit(url)
     if parts.scheme not in {"http", "https"} or not parts.hostname:
         raise ConfigurationError(
-            f"the 1NCE API URL must be an http(s) URL such as {DEFAULT_API_URL} "
-            f"(from {CONFIG_KEYS['api_url']} or {ENV_VARS['api_url']})"
+            f"the 1NCE API URL must be an https:// URL such as {DEFAULT_API_URL} {where}"
         )
     if parts.username or parts.password:
         raise ConfigurationError(
-            "the 1NCE API URL must not carry credentials; set "
+            f"the 1NCE API URL must not carry credentials {where}; set "
             f"{CONFIG_KEYS['username']}/{CONFIG_KEYS['password']} instead"
+        )
+    if parts.scheme == "http" and not _is_loopback(parts.hostname):
+        raise ConfigurationError(
+            f"refusing the http:// 1NCE API URL for host {parts.hostname} {where}: the password "
+            "and the access tokens would travel in clear; use https:// (http:// is allowed only "
+            "for a loopback host such as the local emulator at 127.0.0.1)"
         )
     return url.rstrip("/")
 
@@ -101,7 +127,8 @@ def load_settings(
     ------
     ConfigurationError
         When the username or password is missing (one error naming both the config keys and
-        the environment variables), or when the API URL is not an http(s) URL.
+        the environment variables), when a setting is present but blank (naming its key), or
+        when the API URL is not https:// (``http://`` only for a loopback host).
     """
     config = config or {}
     env = os.environ if environ is None else environ
@@ -109,7 +136,25 @@ def load_settings(
     def get(setting: str) -> str | None:
         key = CONFIG_KEYS[setting]
         bare = key.split(":", 1)[1]  # `apiUrl` is accepted as well as `onence:apiUrl`
-        return _lookup(config, key, bare) or _lookup(env, ENV_VARS[setting])
+        found = _lookup(config, key, bare) or _lookup(env, ENV_VARS[setting])
+        if found is None:
+            return None
+        name, value = found
+        if value == "":
+            what = setting.replace("_", " ")
+            if name in (key, bare):
+                secret = " --secret" if setting == "password" else ""
+                fix = (
+                    f"set it with `pulumi config set{secret} {key} VALUE`, or remove it with "
+                    f"`pulumi config rm {key}` to use {ENV_VARS[setting]}"
+                )
+                name = key
+            else:
+                fix = f"give {name} a value or unset it"
+            raise ConfigurationError(
+                f"{name} is set but empty (the 1NCE {what} must not be blank): {fix}"
+            )
+        return value
 
     username, password = get("username"), get("password")
     missing = [s for s, v in (("username", username), ("password", password)) if v is None]
@@ -123,5 +168,5 @@ def load_settings(
         )
     assert username is not None
     assert password is not None
-    api_url = _check_url(get("api_url") or DEFAULT_API_URL)
+    api_url = check_api_url(get("api_url") or DEFAULT_API_URL)
     return Settings(api_url=api_url, username=username, password=password)

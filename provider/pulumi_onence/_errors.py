@@ -3,9 +3,9 @@
 Catch the base you need::
 
     OnenceError
-    ├── ConfigurationError        credentials or API URL missing or malformed
+    ├── ConfigurationError        credentials or API URL missing, empty or unsafe
     ├── InvalidSpecError          webhook inputs that fail validation (one reason per property)
-    ├── TransportError            no HTTP answer: connection refused/reset, timeout
+    ├── TransportError            no HTTP answer: connection refused, DNS failure, timeout
     └── ApiError                  1NCE answered with an error status
         ├── ValidationError       400
         ├── AuthenticationError   401 (and a refused token request)
@@ -14,9 +14,12 @@ Catch the base you need::
         ├── ConflictError         409 (for example: another webhook has this URL)
         ├── RateLimitedError      429
         └── ServerError           5xx (and unreadable answers)
+            └── TokenUnavailableError   the token endpoint failed (5xx or an unusable answer)
 
-Messages carry the API's own message, the operation and the status; they never contain a
-header value, a password or a token (the client redacts them before raising).
+Each message is ONE line: what failed, the API URL tried, what 1NCE said, and the fix, e.g.
+``create webhook 'x' failed at https://api.1nce.com/management-api: 401 Unauthorized; check
+onence:username and onence:password``. Messages never contain a header value, a password or a
+token (the client redacts them before raising).
 """
 
 from __future__ import annotations
@@ -32,18 +35,40 @@ __all__ = [
     "OnenceError",
     "RateLimitedError",
     "ServerError",
+    "TokenUnavailableError",
     "TransportError",
     "ValidationError",
     "error_for_status",
 ]
 
 
+def _one_line(text: str) -> str:
+    return " ".join(text.split())
+
+
+def _sentence(operation: str | None, api_url: str | None, detail: str, fix: str | None) -> str:
+    """``OPERATION failed at URL: DETAIL; FIX`` as one line (parts left out when unknown)."""
+    head = f"{operation} failed" if operation else "1NCE API call failed"
+    if api_url:
+        head += f" at {api_url}"
+    text = f"{head}: {detail}"
+    if fix:
+        text += f"; {fix}"
+    return _one_line(text)
+
+
 class OnenceError(Exception):
-    """Base class of every error this package raises."""
+    """Base class of every error this package raises.
+
+    ``api_url`` is the 1NCE API base URL the failed call went to (``None`` when no call was
+    made, e.g. for a configuration error).
+    """
+
+    api_url: str | None = None
 
 
 class ConfigurationError(OnenceError):
-    """The provider cannot talk to 1NCE: credentials or the API URL are missing or malformed."""
+    """The provider cannot talk to 1NCE: credentials or the API URL are missing or unsafe."""
 
 
 class InvalidSpecError(OnenceError):
@@ -60,13 +85,23 @@ class InvalidSpecError(OnenceError):
 
 
 class TransportError(OnenceError):
-    """No HTTP answer was received (connection error or timeout)."""
+    """No HTTP answer was received (connection refused, DNS failure, timeout)."""
 
-    def __init__(self, message: str, *, operation: str | None = None) -> None:
+    default_fix = "check onence:apiUrl (or ONENCE_API_URL) and the network"
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        operation: str | None = None,
+        api_url: str | None = None,
+        fix: str | None = None,
+    ) -> None:
         self.message = message
         self.operation = operation
-        prefix = f"{operation}: " if operation else ""
-        super().__init__(f"{prefix}{message}")
+        self.api_url = api_url
+        self.fix = self.default_fix if fix is None else fix
+        super().__init__(_sentence(operation, api_url, message, self.fix))
 
 
 class ApiError(OnenceError):
@@ -79,15 +114,31 @@ class ApiError(OnenceError):
     message:
         The API's message (already redacted of secrets).
     operation:
-        What was attempted, for example ``PATCH /v1/integrate/clouds/webhooks/ID``.
+        What was attempted, for example ``update webhook ID``.
+    api_url:
+        The API base URL the call went to.
+    fix:
+        What the user can do about it (each class has a default; ``""`` for none).
     """
 
-    def __init__(self, status: int, message: str, *, operation: str | None = None) -> None:
+    default_fix = ""
+
+    def __init__(
+        self,
+        status: int,
+        message: str,
+        *,
+        operation: str | None = None,
+        api_url: str | None = None,
+        fix: str | None = None,
+    ) -> None:
         self.status = status
         self.message = message
         self.operation = operation
-        prefix = f"{operation}: " if operation else ""
-        super().__init__(f"{prefix}{status} {message}".rstrip())
+        self.api_url = api_url
+        self.fix = self.default_fix if fix is None else fix
+        detail = f"{status} {message}".rstrip()
+        super().__init__(_sentence(operation, api_url, detail, self.fix))
 
 
 class ValidationError(ApiError):
@@ -97,9 +148,15 @@ class ValidationError(ApiError):
 class AuthenticationError(ApiError):
     """401, or a refused token request: the credentials or the token are not accepted."""
 
+    default_fix = (
+        "check onence:username and onence:password (or ONENCE_USERNAME and ONENCE_PASSWORD)"
+    )
+
 
 class ForbiddenError(ApiError):
     """403: the user may not do this (for example, 1NCE OS agreements not accepted)."""
+
+    default_fix = "check the API user's permissions and agreements in the 1NCE portal"
 
 
 class NotFoundError(ApiError):
@@ -113,20 +170,37 @@ class ConflictError(ApiError):
 class RateLimitedError(ApiError):
     """429: too many requests; ``retry_after`` is the server's hint in seconds, if any."""
 
+    default_fix = "1NCE limits the request rate; try again later"
+
     def __init__(
         self,
         status: int,
         message: str,
         *,
         operation: str | None = None,
+        api_url: str | None = None,
+        fix: str | None = None,
         retry_after: float | None = None,
     ) -> None:
-        super().__init__(status, message, operation=operation)
+        super().__init__(status, message, operation=operation, api_url=api_url, fix=fix)
         self.retry_after = retry_after
 
 
 class ServerError(ApiError):
     """5xx, or an answer the client cannot read."""
+
+    default_fix = "1NCE failed to answer; try again later"
+
+
+class TokenUnavailableError(ServerError):
+    """The token endpoint answered 5xx or something unusable, after every retry.
+
+    The credentials were not judged, and no write was sent.
+    """
+
+    default_fix = (
+        "try again later: 1NCE's token endpoint is failing (the credentials were not judged)"
+    )
 
 
 _BY_STATUS: dict[int, type[ApiError]] = {
@@ -135,7 +209,6 @@ _BY_STATUS: dict[int, type[ApiError]] = {
     403: ForbiddenError,
     404: NotFoundError,
     409: ConflictError,
-    429: RateLimitedError,
 }
 
 
@@ -144,12 +217,16 @@ def error_for_status(
     message: str,
     *,
     operation: str | None = None,
+    api_url: str | None = None,
+    fix: str | None = None,
     retry_after: float | None = None,
 ) -> ApiError:
     """The most specific error for an HTTP status (unlisted 4xx give a plain ``ApiError``)."""
     if status == 429:
-        return RateLimitedError(status, message, operation=operation, retry_after=retry_after)
+        return RateLimitedError(
+            status, message, operation=operation, api_url=api_url, fix=fix, retry_after=retry_after
+        )
     if status >= 500:
-        return ServerError(status, message, operation=operation)
+        return ServerError(status, message, operation=operation, api_url=api_url, fix=fix)
     cls = _BY_STATUS.get(status, ApiError)
-    return cls(status, message, operation=operation)
+    return cls(status, message, operation=operation, api_url=api_url, fix=fix)

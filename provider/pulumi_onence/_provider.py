@@ -40,10 +40,11 @@ from pulumi.output import Unknown
 from pulumi.runtime.rpc import UNKNOWN
 
 from . import _diagnostics
-from ._client import OnenceClient, _redact
+from ._client import OnenceClient
 from ._config import CONFIG_KEYS, load_settings
 from ._errors import NotFoundError, OnenceError
-from ._models import Integration, WebhookSpec, is_masked
+from ._models import Integration, WebhookPatch, WebhookSpec, is_masked
+from ._redact import redact
 
 __all__ = [
     "AUTO_NAME_KEY",
@@ -268,7 +269,13 @@ class WebhookProvider(ResourceProvider):
             return self._adopt(props)
         spec = WebhookSpec.from_inputs(props)
         self._forget_listing()
-        hook = self._api().create_webhook(spec)
+        hook = self._api().create_webhook(
+            spec,
+            on_adopt=lambda found: self._warn(
+                f"adopted existing webhook {found.name} ({found.id}) instead of creating a "
+                "duplicate"
+            ),
+        )
         return CreateResult(hook.id, self._outputs(props, hook, headers=dict(spec.headers)))
 
     def _adopt(self, props: dict[str, Any]) -> CreateResult:
@@ -331,7 +338,7 @@ class WebhookProvider(ResourceProvider):
         live: Integration | None = None
         self._forget_listing()
         if patch:
-            live = self._api().update_webhook(_id, **patch)
+            live = self._api().update_webhook(_id, WebhookPatch(**patch))
         outs = self._outputs(spec_inputs, live, headers=dict(spec.headers), previous=olds)
 
         if news.get("restartIfFailed") is True and olds.get("state") == FAILED:
@@ -343,7 +350,7 @@ class WebhookProvider(ResourceProvider):
                 self._warn(
                     f"webhook {spec.name!r} ({_id}) is still {outs.get('state')}: restart "
                     # 1NCE's message may quote the receiver's answer, which may echo a header.
-                    f"answered {result.status}: {_redact(result.message, spec.headers.values())}"
+                    f"answered {result.status}: {redact(result.message, spec.headers.values())}"
                 )
         return UpdateResult(outs)
 

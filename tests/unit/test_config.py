@@ -44,9 +44,41 @@ def test_bare_keys_are_accepted_like_namespaced_ones() -> None:
     assert (settings.username, settings.password) == ("u", "p")
 
 
-def test_blank_values_count_as_missing() -> None:
-    with pytest.raises(ConfigurationError):
-        load_settings({"onence:username": "  ", "onence:password": "p"}, {"ONENCE_USERNAME": ""})
+@pytest.mark.parametrize(
+    ("config", "environ", "named"),
+    [
+        (
+            {"onence:username": "", "onence:password": "p"},
+            {"ONENCE_USERNAME": "env-u"},
+            "onence:username",
+        ),
+        ({"onence:username": "u", "onence:password": "  "}, {}, "onence:password"),
+        ({"username": "", "password": "p"}, {}, "onence:username"),
+        ({"onence:password": "p"}, {"ONENCE_USERNAME": ""}, "ONENCE_USERNAME"),
+        ({}, {"ONENCE_USERNAME": "u", "ONENCE_PASSWORD": ""}, "ONENCE_PASSWORD"),
+        (
+            {"onence:apiUrl": "", "onence:username": "u", "onence:password": "p"},
+            {},
+            "onence:apiUrl",
+        ),
+    ],
+)
+def test_an_empty_setting_is_refused_naming_its_key(
+    config: dict[str, str], environ: dict[str, str], named: str
+) -> None:
+    """`pulumi config set onence:username "$UNSET_VARIABLE"` stores "": say so, never fall back."""
+    with pytest.raises(ConfigurationError) as caught:
+        load_settings(config, environ)
+    text = str(caught.value)
+    assert text.startswith(f"{named} is set but empty")
+    assert "\n" not in text
+
+
+def test_the_fix_for_an_empty_config_key_says_how_to_set_or_remove_it() -> None:
+    with pytest.raises(ConfigurationError) as caught:
+        load_settings({"onence:username": "u", "onence:password": ""}, {})
+    assert "`pulumi config set --secret onence:password VALUE`" in str(caught.value)
+    assert "`pulumi config rm onence:password` to use ONENCE_PASSWORD" in str(caught.value)
 
 
 @pytest.mark.parametrize(
@@ -82,6 +114,43 @@ def test_a_malformed_api_url_is_refused(url: str) -> None:
         load_settings({"onence:apiUrl": url, "onence:username": "u", "onence:password": "p"}, {})
     assert "onence:apiUrl" in str(caught.value) or "onence:username" in str(caught.value)
     assert ":p@" not in str(caught.value)
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "http://api.1nce.com/management-api",
+        "http://10.0.0.8:8080/management-api",
+        "http://192.168.1.20",
+        "http://[2001:db8::1]/api",
+        "http://localhost.example.com/api",
+        "http://127.0.0.1.nip.io/api",
+    ],
+)
+def test_an_http_api_url_is_refused_unless_its_host_is_loopback(url: str) -> None:
+    with pytest.raises(ConfigurationError) as caught:
+        load_settings({"onence:apiUrl": url, "onence:username": "u", "onence:password": "pw"}, {})
+    text = str(caught.value)
+    assert "password and the access tokens would travel in clear" in text
+    assert "https://" in text
+    assert "onence:apiUrl" in text
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "http://127.0.0.1:8080/management-api",
+        "http://127.8.9.10/management-api",
+        "http://[::1]:8080/management-api",
+        "http://localhost:8080/management-api",
+        "http://LOCALHOST/management-api",
+        "https://api.1nce.com/management-api",
+        "https://10.0.0.8/management-api",
+    ],
+)
+def test_https_anywhere_and_http_on_loopback_are_accepted(url: str) -> None:
+    settings = load_settings({"onence:apiUrl": url, "onence:username": "u", "onence:password": "p"})
+    assert settings.api_url == url
 
 
 def test_the_password_is_not_in_the_repr() -> None:
