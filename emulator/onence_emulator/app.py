@@ -20,7 +20,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from .delivery import DeliveryEngine, Sender
 from .deps import EmulatorState
-from .errors import ApiError, TokenError, error_response, validation_errors
+from .errors import ApiError, TokenError, error_response, status_phrase, validation_errors
 from .faults import FaultStore
 from .gateway import API_PREFIX, Gateway
 from .journal import Journal
@@ -58,7 +58,7 @@ class QuietErrors:
         except Exception as exc:
             log.error("unexpected error while serving a request: %s", type(exc).__name__)
             if not started:
-                await error_response(500, "Internal server error")(scope, receive, send)
+                await error_response(500, status_phrase(500))(scope, receive, send)
 
 
 def create_app(settings: Settings, *, sender: Sender | None = None) -> FastAPI:
@@ -90,6 +90,8 @@ def create_app(settings: Settings, *, sender: Sender | None = None) -> FastAPI:
         openapi_url="/_emulator/openapi.json",
         docs_url=None,
         redoc_url=None,
+        # 1NCE answers no redirects: a trailing slash is an unknown path (404), not a 307.
+        redirect_slashes=False,
     )
     app.state.emulator = state
 

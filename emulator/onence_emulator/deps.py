@@ -87,10 +87,19 @@ def parse(model: type[Model], body: bytes) -> Model:
         raise ApiError(400, errors=validation_errors(details)) from None
 
 
-def json_body(model: type[Model]) -> Callable[[bytes], Awaitable[Model]]:
-    """A dependency giving the body as ``model``: 413 when too large, 400 unless valid."""
+def is_json(request: Request) -> bool:
+    """The request says its body is JSON (``application/json``, parameters allowed)."""
+    media_type = request.headers.get("content-type", "").split(";", 1)[0].strip().lower()
+    return media_type == "application/json"
 
-    async def dependency(body: RawBody) -> Model:
+
+def json_body(model: type[Model]) -> Callable[[Request, bytes], Awaitable[Model]]:
+    """A dependency giving the body as ``model``: 413 when too large, then 400 unless it is
+    declared ``application/json`` and valid (1NCE's OpenAPI lists 400, not 415, here)."""
+
+    async def dependency(request: Request, body: RawBody) -> Model:
+        if not is_json(request):
+            raise ApiError(400, "Content-Type must be application/json")
         return parse(model, body)
 
     return dependency

@@ -13,25 +13,18 @@ from typing import Any
 
 from fastapi.responses import JSONResponse
 
-_TEXTS = {
-    400: "Bad Request",
-    401: "Unauthorized",
-    403: "Forbidden",
-    404: "Not Found",
-    409: "Conflict",
-    429: "Too Many Requests",
-}
 
-
-def status_text(status: int) -> str:
-    if status >= 500:
-        return "Server Error"
-    if status in _TEXTS:
-        return _TEXTS[status]
+def status_phrase(status: int) -> str:
+    """HTTP's reason phrase ("Service Unavailable" for 503), or "Error" for an unnamed code."""
     try:
         return HTTPStatus(status).phrase
     except ValueError:
         return "Error"
+
+
+def status_text(status: int) -> str:
+    """The ``statusText`` of 1NCE's error bodies: ``Server Error`` for every 5xx."""
+    return "Server Error" if status >= 500 else status_phrase(status)
 
 
 def error_body(

@@ -13,7 +13,7 @@ from typing import Any
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from .errors import error_body
+from .errors import error_body, status_phrase
 from .faults import Fault, FaultStore
 from .journal import Journal
 
@@ -43,7 +43,7 @@ def _fault_answer(fault: Fault) -> tuple[int, dict[str, Any], list[tuple[bytes, 
         status = fault.status or 403
         return status, error_body(status, "Access to this resource is forbidden"), []
     status = fault.status or 500
-    return status, error_body(status, "Internal server error"), []
+    return status, error_body(status, status_phrase(status)), []
 
 
 class Gateway:

@@ -42,9 +42,23 @@ def test_error_before_answers_500_without_executing(
     assert response.status_code == 500
     assert response.json() == {
         "statusText": "Server Error",
-        "errors": [{"message": "Internal server error"}],
+        "errors": [{"message": "Internal Server Error"}],
     }
     assert _count(emulator_api) == 0
+
+
+@pytest.mark.parametrize(
+    ("status", "text"),
+    [(503, "Service Unavailable"), (502, "Bad Gateway"), (504, "Gateway Timeout")],
+)
+def test_error_faults_answer_with_the_text_of_their_status(
+    emulator: EmulatorProcess, emulator_api, status: int, text: str
+) -> None:
+    emulator.admin.add_fault("error_before", method="GET", status=status, times=1)
+    emulator.admin.add_fault("error_after", method="POST", status=status, times=1)
+    for response in (emulator_api.get(CLOUDS), emulator_api.post(WEBHOOKS, json=HOOK)):
+        assert response.status_code == status
+        assert response.json() == {"statusText": "Server Error", "errors": [{"message": text}]}
 
 
 def test_error_after_commits_the_write_then_answers_500(

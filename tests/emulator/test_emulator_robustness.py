@@ -89,6 +89,54 @@ def test_unknown_paths_and_methods_get_the_error_shape(emulator_api, method, pat
     assert _is_1nce_error(response, status)
 
 
+VALID_HOOK = {
+    "name": "typed",
+    "url": "https://typed.example.com/x",
+    "headers": {},
+    "eventTypes": [{"type": "ERROR"}],
+}
+
+
+@pytest.mark.parametrize(
+    "content_type", [None, "text/plain", "application/x-www-form-urlencoded", "application/xml"]
+)
+def test_webhook_routes_refuse_a_body_that_is_not_declared_json(
+    emulator_api, content_type: str | None
+) -> None:
+    created = emulator_api.create_webhook()
+    headers = {"Content-Type": content_type} if content_type else {}
+    raw = json.dumps(VALID_HOOK).encode()
+    for method, path in (
+        ("POST", WEBHOOKS),
+        ("PATCH", f"{WEBHOOKS}/{created['id']}"),
+        ("PATCH", f"{CLOUDS}/{created['id']}"),
+    ):
+        body = raw if method == "POST" else b'{"jsonPayloadEnabled": true}'
+        response = emulator_api.request(method, path, data=body, headers=headers)
+        assert response.status_code == 400, (method, path, response.text)
+        assert _is_1nce_error(response, 400)
+        assert "Content-Type" in response.json()["errors"][0]["message"]
+    assert [item["id"] for item in emulator_api.get(CLOUDS).json()["items"]] == [created["id"]]
+    assert emulator_api.get(f"{CLOUDS}/{created['id']}").json()["jsonPayloadEnabled"] is False
+
+
+def test_json_with_a_charset_parameter_is_accepted(emulator_api) -> None:
+    response = emulator_api.post(
+        WEBHOOKS,
+        data=json.dumps(VALID_HOOK).encode(),
+        headers={"Content-Type": "application/json; charset=utf-8"},
+    )
+    assert response.status_code == 201
+
+
+@pytest.mark.parametrize("path", [CLOUDS + "/", WEBHOOKS + "/", CLOUDS + "/eventTypes/"])
+def test_a_trailing_slash_is_a_404_never_a_redirect(emulator_api, path: str) -> None:
+    response = emulator_api.get(path, allow_redirects=False)
+    assert response.status_code == 404
+    assert "Location" not in response.headers
+    assert _is_1nce_error(response, 404)
+
+
 def test_server_survives_a_barrage_of_bad_requests(emulator: EmulatorProcess, emulator_api) -> None:
     kept = emulator_api.create_webhook(name="keep-me")
     bad_bodies: list[Any] = [
@@ -139,7 +187,7 @@ def test_an_unexpected_error_is_a_500_logged_without_its_message(
     assert response.status_code == 500
     assert response.json() == {
         "statusText": "Server Error",
-        "errors": [{"message": "Internal server error"}],
+        "errors": [{"message": "Internal Server Error"}],
     }
     assert "RuntimeError" in caplog.text
     assert "hdr-secret" not in caplog.text
@@ -238,7 +286,11 @@ def test_patch_never_answers_outside_200_400_409(
         patch_body = {k: v for k, v in body.items() if k != "name"}
         for response in (
             client.patch(f"{API}{WEBHOOKS}/{item_id}", json=patch_body),
-            client.patch(f"{API}{WEBHOOKS}/{item_id}", content=raw),
+            client.patch(
+                f"{API}{WEBHOOKS}/{item_id}",
+                content=raw,
+                headers={"Content-Type": "application/json"},
+            ),
         ):
             assert response.status_code in (200, 400, 409), response.text
         stored = client.get(f"{API}{CLOUDS}/{item_id}").json()
