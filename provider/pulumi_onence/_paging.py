@@ -73,19 +73,19 @@ def _page_amount(body: Mapping[str, Any]) -> int | None:
 def read_all_pages(fetch: Fetch, sizes: PageSizes) -> list[dict[str, Any]]:
     """Every item of every page, each once (by ``id``), in the server's order.
 
-    ``fetch(page, page_size)`` returns one page's answer; a ``ValidationError`` (400) from it
-    while a page size is sent moves ``sizes`` to the next smaller choice and starts over.
+    ``fetch(page, page_size)`` returns one page's answer. A ``ValidationError`` (400) for the
+    first page while a page size is sent moves ``sizes`` to the next smaller choice and asks
+    again; on a later page it is raised (the size was accepted on page 1).
     """
     found: dict[str, dict[str, Any]] = {}
     page = 1
-    for _ in range(MAX_PAGES + 3):  # every page once, plus one restart per refused size
+    for _ in range(MAX_PAGES + 2):  # every page once, plus one retry per refused size
         size = sizes.current
         try:
             body = fetch(page, size)
         except ValidationError:
-            if size is None or not sizes.refused(size):
+            if page != 1 or size is None or not sizes.refused(size):
                 raise
-            page = 1
             continue
         new = 0
         for raw in body.get("items") or []:
