@@ -8,7 +8,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 ENGINE := scripts/provide-engine.sh
 
-.PHONY: all venv engine lint conformance test test-fast demo bench clean
+.PHONY: all venv engine lint conformance test test-fast test-docs demo bench clean
 
 all: test
 
@@ -21,7 +21,7 @@ $(STAMP): pyproject.toml emulator/pyproject.toml
 
 venv: $(STAMP)
 
-engine:
+engine: venv
 	@bash $(ENGINE) >/dev/null
 
 lint: venv
@@ -43,6 +43,14 @@ test: venv
 	$(MAKE) --no-print-directory conformance && \
 	PATH="$$engine_bin:$(abspath $(VENV))/bin:$$PATH" ONENCE_REQUIRE_ENGINE=1 \
 	  $(VENV)/bin/pytest $(PYTEST_ARGS)
+
+# The commands of every page (README.md, examples/*/README.md, policies/README.md, docs/*.md) run
+# as written, in order, in a copy of the repository (part of `make test`). The pages start the
+# emulator on 127.0.0.1:8765 (and the quickstart's receiver on 8766): those ports must be free.
+test-docs: venv
+	@engine_bin=$$(bash $(ENGINE)) && \
+	PATH="$$engine_bin:$(abspath $(VENV))/bin:$$PATH" ONENCE_REQUIRE_ENGINE=1 \
+	  $(VENV)/bin/pytest tests/docs $(PYTEST_ARGS)
 
 # Everything except the engine-driven tests: quick feedback while developing.
 test-fast: venv

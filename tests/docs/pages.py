@@ -131,6 +131,9 @@ def _session_env(home: Path) -> dict[str, str]:
             "ONENCE_ENGINE_CACHE": os.environ.get(
                 "ONENCE_ENGINE_CACHE", str(real_home / ".cache" / "pulumi-onence" / "engine")
             ),
+            # ... and the language host it installs names the real virtualenv's python, not
+            # this copy's link to it (which is gone after the test).
+            "ONENCE_HOST_BIN": str(REPO / ".venv" / "bin"),
             "PULUMI_SKIP_UPDATE_CHECK": "true",
             "PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION": "true",
             "NO_COLOR": "1",
