@@ -1,17 +1,20 @@
-"""Find a stack's webhooks and its ``onence:*`` config through the Pulumi CLI.
+"""Read a stack's webhooks and config, and store secret config, through the Pulumi CLI.
 
 Why the CLI: it already knows whatever backend the user is logged into and how to decrypt the
 stack's secrets (passphrase, cloud KMS, Pulumi Cloud), so the stack commands work wherever
 ``pulumi up`` works. The subprocess calls live behind :class:`PulumiCli`; the commands only see
 the :class:`StackReader` protocol, so tests can hand them a fake stack.
 
-Nothing read here is ever echoed: the decrypted config stays in memory, and a failing ``pulumi``
-call is reduced to one line of its stderr with every known secret value blanked out.
+Nothing read here is ever echoed. The state is read with its secrets decrypted only so that the
+header values it holds can be blanked out of every message (1NCE's test and restart answers may
+quote the receiver's reply); a failing ``pulumi`` call is reduced to one line of its stderr, passed
+through :func:`pulumi_onence._redact.redact`. A secret is stored with the value on stdin, never
+on a command line.
 
 Example::
 
     reader = PulumiCli(stack="dev", cwd=Path("infra"))
-    hooks = reader.webhooks()          # [StackWebhook(resource='telemetry', id='Jv2c...', ...)]
+    state = reader.state()             # StackState(name='dev', webhooks=[StackWebhook(...)], ...)
     settings = load_settings(reader.config(), os.environ)
 """
 
@@ -22,35 +25,34 @@ import os
 import subprocess
 import threading
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
 from ._errors import ConfigurationError
+from ._redact import redact
 
 __all__ = [
-    "CONFIG_NAMESPACE",
     "WEBHOOK_TYPE",
+    "PendingWebhook",
     "PulumiCli",
     "StackError",
     "StackReader",
+    "StackState",
     "StackWebhook",
+    "config_values",
     "one_line_error",
-    "onence_config",
+    "state_from_export",
     "webhooks_from_export",
 ]
 
 WEBHOOK_TYPE = "pulumi-python:dynamic/onence:Webhook"
 """The resource type token of :class:`pulumi_onence.Webhook` in a stack's state."""
 
-CONFIG_NAMESPACE = "onence:"
-"""Only config keys in this namespace are kept from the stack's config."""
-
 _SECRET_SIG_KEY = "4dabf18193072939515e22adb298388d"  # noqa: S105 - a marker, not a secret
-"""The key Pulumi's state uses to mark a secret value (its ciphertext is never decoded here)."""
+"""The key Pulumi's state uses to mark a secret value."""
 
 _MAX_ERROR_CHARS = 240
-_REDACTED = "[secret]"
 
 
 class StackError(ConfigurationError):
@@ -70,36 +72,59 @@ class StackWebhook:
     """The 1NCE integration id."""
     name: str | None
     """The webhook's name in 1NCE (``None`` when the state holds it as a secret)."""
+    secrets: tuple[str, ...] = field(default=(), repr=False, compare=False)
+    """Its header values, only to blank them out of 1NCE's messages; never shown."""
+
+
+@dataclass(frozen=True)
+class PendingWebhook:
+    """A webhook create the engine started but never recorded (an interrupted ``pulumi up``)."""
+
+    resource: str
+    name: str | None
+
+
+@dataclass(frozen=True)
+class StackState:
+    """What the commands need from a stack's state."""
+
+    name: str | None
+    """The stack's name (``None`` for a stack that was never deployed)."""
+    project: str | None
+    webhooks: list[StackWebhook]
+    """Recorded webhooks, in state order."""
+    pending: list[PendingWebhook] = field(default_factory=list)
+    """Creates in flight when a run was interrupted."""
 
 
 class StackReader(Protocol):
     """What the stack commands need from a stack."""
 
-    def webhooks(self) -> list[StackWebhook]:
-        """The stack's webhooks, in state order."""
+    def state(self) -> StackState:
+        """The stack's recorded webhooks."""
         ...
 
     def config(self) -> dict[str, str]:
-        """The stack's ``onence:*`` config, decrypted, keys namespaced (``onence:apiUrl``)."""
+        """The stack's config, decrypted, keys namespaced (``onence:apiUrl``)."""
         ...
 
 
-Runner = Callable[[Sequence[str], Mapping[str, str], float], "subprocess.CompletedProcess[str]"]
-"""Runs an argv with an environment and a timeout; returns the finished process (text mode)."""
+class StackWriter(StackReader, Protocol):
+    """A stack whose config ``onence import --write-config`` can extend."""
+
+    def stack_name(self) -> str | None:
+        """The stack's name, also for a stack that was never deployed."""
+        ...
+
+    def set_secret(self, key: str, value: str) -> None:
+        """``pulumi config set --secret KEY`` with ``value`` on stdin."""
+        ...
 
 
-def _run(
-    argv: Sequence[str], env: Mapping[str, str], timeout: float
-) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        list(argv),
-        env=dict(env),
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-        stdin=subprocess.DEVNULL,
-        check=False,
-    )
+Runner = Callable[
+    [Sequence[str], Mapping[str, str], float, "str | None"], "subprocess.CompletedProcess[str]"
+]
+"""Runs an argv with an environment, a timeout and optional stdin; returns the finished process."""
 
 
 class PulumiCli:
@@ -107,7 +132,7 @@ class PulumiCli:
 
     Example::
 
-        PulumiCli(stack="dev").webhooks()
+        PulumiCli(stack="dev").state().webhooks
 
     Parameters:
         stack: the stack name (``--stack``); ``None`` uses the currently selected stack.
@@ -126,7 +151,7 @@ class PulumiCli:
         pulumi: str = "pulumi",
         environ: Mapping[str, str] | None = None,
         timeout: float = 120.0,
-        runner: Runner = _run,
+        runner: Runner | None = None,
     ) -> None:
         self.stack = stack
         self.cwd = cwd
@@ -136,29 +161,83 @@ class PulumiCli:
         env.setdefault("PULUMI_SKIP_UPDATE_CHECK", "true")
         self._env = env
         self._timeout = timeout
-        self._runner = runner
+        self._runner = runner or self._run
         self._secrets: set[str] = {
             v for k, v in env.items() if v and k in {"PULUMI_CONFIG_PASSPHRASE", "ONENCE_PASSWORD"}
         }
-        self._lock = threading.Lock()  # webhooks() and config() may run in parallel
+        self._lock = threading.Lock()  # state() and config() may run in parallel
+        self._children: set[subprocess.Popen[str]] = set()
+        self._closed = False
 
     def __repr__(self) -> str:
         return f"PulumiCli(stack={self.stack!r}, cwd={self.cwd!r})"
 
-    def webhooks(self) -> list[StackWebhook]:
-        """Run ``pulumi stack export`` (secrets stay encrypted) and pick out the webhooks."""
-        doc = self._json(["stack", "export"], what="read the stack's state")
-        return webhooks_from_export(doc)
+    def state(self) -> StackState:
+        """Run ``pulumi stack export --show-secrets`` and pick out the webhooks."""
+        doc = self._json(["stack", "export", "--show-secrets"], what="read the stack's state")
+        state = state_from_export(doc)
+        with self._lock:
+            self._secrets.update(s for hook in state.webhooks for s in hook.secrets)
+        return state
 
     def config(self) -> dict[str, str]:
-        """Run ``pulumi config --show-secrets --json`` and keep the ``onence:*`` keys."""
+        """Run ``pulumi config --show-secrets --json``: every key, secrets decrypted."""
         doc = self._json(["config", "--show-secrets", "--json"], what="read the stack's config")
-        config = onence_config(doc)
+        values, secret = config_values(doc)
         with self._lock:
-            self._secrets.update(v for v in config.values() if v)
-        return config
+            self._secrets.update(values[k] for k in secret if values[k])
+        return values
 
-    def _json(self, args: list[str], *, what: str) -> Any:
+    def stack_name(self) -> str | None:
+        """``pulumi stack --show-name``: the stack's name even before its first deployment."""
+        done = self._call(["stack", "--show-name"], what="read the stack's name")
+        return done.stdout.strip() or None
+
+    def set_secret(self, key: str, value: str) -> None:
+        """Store ``key`` as a secret in the stack config; the value travels on stdin only."""
+        with self._lock:
+            self._secrets.add(value)
+        self._call(["config", "set", "--secret", key], what=f"set the secret {key!r}", stdin=value)
+
+    def close(self) -> None:
+        """Stop every ``pulumi`` still running for this reader (Ctrl-C must not wait for them)."""
+        with self._lock:
+            self._closed = True
+            children = list(self._children)
+        for child in children:
+            child.kill()
+
+    # --- running pulumi ------------------------------------------------------------------
+
+    def _run(
+        self, argv: Sequence[str], env: Mapping[str, str], timeout: float, stdin: str | None
+    ) -> subprocess.CompletedProcess[str]:
+        child = subprocess.Popen(
+            list(argv),
+            env=dict(env),
+            stdin=subprocess.PIPE if stdin is not None else subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        with self._lock:
+            if self._closed:
+                child.kill()
+            self._children.add(child)
+        try:
+            out, err = child.communicate(stdin, timeout=timeout)
+        except BaseException:
+            child.kill()
+            child.wait()
+            raise
+        finally:
+            with self._lock:
+                self._children.discard(child)
+        return subprocess.CompletedProcess(list(argv), child.returncode, out, err)
+
+    def _call(
+        self, args: list[str], *, what: str, stdin: str | None = None
+    ) -> subprocess.CompletedProcess[str]:
         argv = [self._pulumi, *args, "--non-interactive"]
         if self.stack is not None:
             argv += ["--stack", self.stack]
@@ -166,7 +245,7 @@ class PulumiCli:
             argv += ["--cwd", str(self.cwd)]
         where = f"stack {self.stack!r}" if self.stack is not None else "the selected stack"
         try:
-            done = self._runner(argv, self._env, self._timeout)
+            done = self._runner(argv, self._env, self._timeout, stdin)
         except FileNotFoundError as exc:
             raise StackError(
                 f"could not {what}: the pulumi CLI ({self._pulumi}) was not found on PATH"
@@ -180,54 +259,91 @@ class PulumiCli:
                 secrets = tuple(self._secrets)
             reason = one_line_error(done.stderr, secrets)
             raise StackError(f"could not {what} of {where}: {reason}")
+        return done
+
+    def _json(self, args: list[str], *, what: str) -> Any:
+        done = self._call(args, what=what)
         try:
             return json.loads(done.stdout)
         except ValueError:
-            # Never quote the output: for `config --show-secrets` it holds decrypted values.
+            # Never quote the output: it holds decrypted values.
+            where = f"stack {self.stack!r}" if self.stack is not None else "the selected stack"
             raise StackError(
                 f"could not {what} of {where}: pulumi printed something that is not JSON"
             ) from None
 
 
-def webhooks_from_export(doc: Any) -> list[StackWebhook]:
-    """The webhooks in a ``pulumi stack export`` document, in state order.
+def state_from_export(doc: Any) -> StackState:
+    """The stack name, project, webhooks and interrupted creates of a ``stack export`` document.
 
     Resources pending deletion are left out: they are on their way out of 1NCE.
     """
     deployment = doc.get("deployment") if isinstance(doc, dict) else None
-    resources = deployment.get("resources") if isinstance(deployment, dict) else None
+    deployment = deployment if isinstance(deployment, dict) else {}
+    resources = [r for r in deployment.get("resources") or [] if isinstance(r, dict)]
+    name = project = None
+    for res in resources:
+        parts = str(res.get("urn", "")).split("::")
+        if len(parts) >= 2 and parts[0].startswith("urn:pulumi:"):
+            name, project = parts[0].removeprefix("urn:pulumi:"), parts[1]
+            break
     found: list[StackWebhook] = []
-    for res in resources or []:
-        if not isinstance(res, dict) or res.get("type") != WEBHOOK_TYPE or res.get("delete"):
+    for res in resources:
+        if res.get("type") != WEBHOOK_TYPE or res.get("delete"):
             continue
         id_ = _plain(res.get("id"))
         if not id_:
             continue
-        outputs = res.get("outputs")
-        outputs = outputs if isinstance(outputs, dict) else {}
+        outputs = _object(res.get("outputs"))
         urn = str(res.get("urn", ""))
+        secrets = {
+            v
+            for source in (_object(res.get("inputs")), outputs)
+            for v in map(_revealed, _object(_revealed(source.get("headers"))).values())
+            if isinstance(v, str) and v
+        }
         found.append(
             StackWebhook(
                 resource=urn.rsplit("::", 1)[-1] or id_,
                 id=id_,
                 name=_plain(outputs.get("name")),
+                secrets=tuple(sorted(secrets)),
             )
         )
-    return found
-
-
-def onence_config(doc: Any) -> dict[str, str]:
-    """The ``onence:*`` string values of a ``pulumi config --json`` document."""
-    config: dict[str, str] = {}
-    if not isinstance(doc, dict):
-        return config
-    for key, entry in doc.items():
-        if not (isinstance(key, str) and key.startswith(CONFIG_NAMESPACE)):
+    pending: list[PendingWebhook] = []
+    for op in deployment.get("pending_operations") or []:
+        res = _object(_object(op).get("resource"))
+        if res.get("type") != WEBHOOK_TYPE or _object(op).get("type") != "creating":
             continue
-        value = entry.get("value") if isinstance(entry, dict) else None
+        inputs = _object(res.get("inputs"))
+        name_in = _plain(inputs.get("name")) or _plain(inputs.get("__autoName"))
+        pending.append(PendingWebhook(str(res.get("urn", "")).rsplit("::", 1)[-1], name_in))
+    return StackState(name=name, project=project, webhooks=found, pending=pending)
+
+
+def webhooks_from_export(doc: Any) -> list[StackWebhook]:
+    """The webhooks in a ``pulumi stack export`` document, in state order."""
+    return state_from_export(doc).webhooks
+
+
+def config_values(doc: Any) -> tuple[dict[str, str], set[str]]:
+    """A ``pulumi config --json`` document as ``({key: value}, {secret keys})``.
+
+    Structured values are kept as their JSON text.
+    """
+    values: dict[str, str] = {}
+    secret: set[str] = set()
+    if not isinstance(doc, dict):
+        return values, secret
+    for key, entry in doc.items():
+        if not isinstance(key, str) or not isinstance(entry, dict):
+            continue
+        value = entry.get("value")
         if isinstance(value, str):
-            config[key] = value
-    return config
+            values[key] = value
+            if entry.get("secret"):
+                secret.add(key)
+    return values, secret
 
 
 def one_line_error(stderr: str | None, secrets: Iterable[str] = ()) -> str:
@@ -237,15 +353,31 @@ def one_line_error(stderr: str | None, secrets: Iterable[str] = ()) -> str:
     line = (errors or lines or ["pulumi failed without a message"])[-1]
     if line.lower().startswith("error:"):
         line = line[len("error:") :].strip()
-    for secret in sorted((s for s in secrets if s), key=len, reverse=True):
-        line = line.replace(secret, _REDACTED)
+    line = redact(line, secrets)
     if len(line) > _MAX_ERROR_CHARS:
         line = line[: _MAX_ERROR_CHARS - 3].rstrip() + "..."
     return line
 
 
+def _object(value: Any) -> dict[str, Any]:
+    return value if isinstance(value, dict) else {}
+
+
+def _revealed(value: Any) -> Any:
+    """A state value with a secret shown by ``--show-secrets`` decoded (``plaintext``)."""
+    if isinstance(value, dict) and _SECRET_SIG_KEY in value:
+        plaintext = value.get("plaintext")
+        if isinstance(plaintext, str):
+            try:
+                return json.loads(plaintext)
+            except ValueError:
+                return plaintext
+        return None
+    return value
+
+
 def _plain(value: Any) -> str | None:
-    """A state value as text; ``None`` for secrets (ciphertext) and missing values."""
+    """A state value as text; ``None`` for secrets and missing values (never shown)."""
     if isinstance(value, dict) and _SECRET_SIG_KEY in value:
         return None
     if isinstance(value, str):

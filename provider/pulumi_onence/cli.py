@@ -1,14 +1,16 @@
-"""``onence test | restart | status``: check and heal the 1NCE webhooks of one Pulumi stack.
+"""``onence test | restart | status | import``: the 1NCE webhooks of one Pulumi stack.
 
 Users think in stacks, 1NCE offers test and restart per webhook: these commands find a stack's
 webhooks through the Pulumi CLI (see :mod:`pulumi_onence._stack`), take the credentials from the
 stack's ``onence:*`` config or the ``ONENCE_*`` environment, and act on every webhook at once.
+``onence import`` goes the other way: it declares the account's webhooks that the stack does not
+manage yet (see :mod:`pulumi_onence._import`).
 
 Example::
 
     $ onence status --stack prod
-    NAME             ID                     STATE               LAST DELIVERY
-    fleet-telemetry  Jv2cS-pPcy0NdtQ64ycZJ  INTEGRATION_FAILED  2026-11-30T10:02:11.391Z
+    NAME             ID                     STATE               LAST DELIVERY  REASON
+    fleet-telemetry  Jv2cS-pPcy0NdtQ64ycZJ  INTEGRATION_FAILED  2026-11-30...  Delivery failed 5...
     1 webhook: 1 not healthy
     $ echo $?
     1
@@ -23,13 +25,15 @@ import argparse
 import json
 import os
 import sys
-from collections.abc import Callable, Mapping, Sequence
-from concurrent.futures import ThreadPoolExecutor
+import traceback
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import Enum, IntEnum
 from pathlib import Path
-from typing import Any, NoReturn, Protocol, TextIO
+from typing import Any, NoReturn, Protocol, TextIO, TypeVar
 
 from ._client import OnenceClient
 from ._config import Settings, load_settings
@@ -37,13 +41,16 @@ from ._errors import (
     ApiError,
     AuthenticationError,
     ConfigurationError,
+    ConflictError,
     ForbiddenError,
     NotFoundError,
     OnenceError,
+    TokenUnavailableError,
     TransportError,
 )
 from ._models import Integration, RestartResult, TestResult
-from ._stack import PulumiCli, StackReader, StackWebhook
+from ._redact import redact
+from ._stack import PulumiCli, StackState, StackWebhook, StackWriter
 
 __all__ = ["ExitStatus", "Outcome", "Runtime", "main", "program"]
 
@@ -60,6 +67,9 @@ SUCCESS = "SUCCESS"
 
 _WORKERS = 4
 """Webhooks tested or restarted at once: each call waits for 1NCE to deliver a test message."""
+
+T = TypeVar("T")
+R = TypeVar("R")
 
 
 class ExitStatus(IntEnum):
@@ -78,14 +88,18 @@ class ExitStatus(IntEnum):
 class WebhookApi(Protocol):
     """The part of :class:`OnenceClient` the commands use."""
 
+    def list_integrations(self, /) -> list[Integration]: ...
+
     def list_webhooks(self, /) -> list[Integration]: ...
+
+    def get_integration(self, integration_id: str, /) -> Integration: ...
 
     def test_webhook(self, integration_id: str, /) -> TestResult: ...
 
     def restart_webhook(self, integration_id: str, /) -> RestartResult: ...
 
 
-def _open_stack(stack: str | None, cwd: Path | None, environ: Mapping[str, str]) -> StackReader:
+def _open_stack(stack: str | None, cwd: Path | None, environ: Mapping[str, str]) -> StackWriter:
     return PulumiCli(stack, cwd, environ=environ)
 
 
@@ -96,10 +110,12 @@ class Runtime:
     stdout: TextIO = field(default_factory=lambda: sys.stdout)
     stderr: TextIO = field(default_factory=lambda: sys.stderr)
     environ: Mapping[str, str] = field(default_factory=lambda: os.environ)
-    open_stack: Callable[[str | None, Path | None, Mapping[str, str]], StackReader] = _open_stack
+    open_stack: Callable[[str | None, Path | None, Mapping[str, str]], StackWriter] = _open_stack
     """Builds the stack reader for ``--stack``/``--cwd``."""
     make_api: Callable[[Settings], WebhookApi] = OnenceClient
     """Builds the 1NCE client from the resolved settings."""
+    cwd: Path = field(default_factory=Path.cwd)
+    """Where ``--cwd`` and relative paths start from."""
 
 
 @dataclass(frozen=True)
@@ -113,6 +129,7 @@ class Outcome:
     ok: bool
     """Whether this webhook needs no attention."""
     message: str = ""
+    """test/restart: 1NCE's message; status: why the webhook needs attention (the REASON)."""
     state: str | None = None
     """The live state after the command (``None`` when unknown)."""
     last_delivery: str | None = None
@@ -150,31 +167,42 @@ class _Parser(argparse.ArgumentParser):
             (self._out or file or sys.stdout).write(message)
 
 
+def _version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("pulumi-onence")
+    except PackageNotFoundError:  # pragma: no cover - running from a source tree
+        return "unknown"
+
+
 def build_parser(out: TextIO | None = None) -> argparse.ArgumentParser:
     """The ``onence`` argument parser: one subcommand per action, shared stack options."""
-    common = _Parser(add_help=False)
+    stack_options = _Parser(add_help=False)
+    stack_options.add_argument("--stack", "-s", help="the stack (default: the selected stack)")
+    stack_options.add_argument("--cwd", "-C", type=Path, help="the Pulumi project directory")
+    stack_options.add_argument("--json", action="store_true", help="print JSON instead of a table")
+    stack_options.add_argument(
+        "--traceback", action="store_true", help="also show the Python traceback of an error"
+    )
+    common = _Parser(add_help=False, parents=[stack_options])
     common.add_argument(
         "names",
         nargs="*",
         metavar="NAME",
         help="only these webhooks (Pulumi resource name, 1NCE name or id); default: all",
     )
-    common.add_argument("--stack", "-s", help="the stack (default: the selected stack)")
-    common.add_argument("--cwd", "-C", type=Path, help="the Pulumi project directory")
-    common.add_argument("--json", action="store_true", help="print JSON instead of a table")
-    common.add_argument(
-        "--traceback", action="store_true", help="show the Python traceback on errors"
-    )
 
     parser = _Parser(
         out=out,
         prog=PROG,
-        description="Test, restart and inspect the 1NCE webhooks of a Pulumi stack. "
+        description="Test, restart, inspect and import the 1NCE webhooks of a Pulumi stack. "
         "Credentials come from the stack config (onence:apiUrl, onence:username, "
         "onence:password) or ONENCE_API_URL, ONENCE_USERNAME, ONENCE_PASSWORD.",
         epilog="Exit status: 0 all well, 1 a webhook failed or needs attention, "
-        "2 usage or configuration error.",
+        "2 usage or configuration error, 130 interrupted.",
     )
+    parser.add_argument("--version", action="version", version=f"{PROG} {_version()}")
     sub = parser.add_subparsers(
         dest="command", required=True, metavar="COMMAND", parser_class=_Parser
     )
@@ -198,38 +226,46 @@ def build_parser(out: TextIO | None = None) -> argparse.ArgumentParser:
         "status",
         parents=[common],
         out=out,
-        help="print live state and last successful delivery of each webhook",
+        help="print live state, last successful delivery and trouble of each webhook",
         description="Print each webhook's live state; exit 1 if any is missing in 1NCE "
         "or not healthy (healthy: INTEGRATION_ACTIVE, ROLLOUT_DONE).",
     )
+    from ._import import add_import_parser
+
+    add_import_parser(sub, stack_options, out)
     return parser
 
 
 def main(argv: Sequence[str] | None = None, runtime: Runtime | None = None) -> int:
-    """Console-script entry: run :func:`program`, turn known failures into one line and a code."""
+    """Console-script entry: run :func:`program`, turn known failures into one line and a code.
+
+    With ``--traceback`` the traceback is printed too, and the exit code stays the same.
+    """
+    real_process = runtime is None
     runtime = runtime or Runtime()
     args_list = list(sys.argv[1:] if argv is None else argv)
-    traceback = "--traceback" in args_list
+    show_traceback = "--traceback" in args_list
     try:
         return int(program(args_list, runtime))
     except UsageError as exc:
         _error(runtime, str(exc))
         return ExitStatus.ERROR
-    except SystemExit as exc:  # argparse after --help
+    except SystemExit as exc:  # argparse after --help or --version
         return int(exc.code or 0) if not isinstance(exc.code, str) else ExitStatus.ERROR
     except KeyboardInterrupt:
-        if traceback:
-            raise
+        _traceback(runtime, show_traceback)
         _error(runtime, "interrupted")
+        if real_process:
+            # Threads may still wait for 1NCE or pulumi; Ctrl-C means stop now.
+            _flush(runtime)
+            os._exit(ExitStatus.INTERRUPTED)
         return ExitStatus.INTERRUPTED
     except OnenceError as exc:
-        if traceback:
-            raise
+        _traceback(runtime, show_traceback)
         _error(runtime, _describe(exc))
-        return _exit_for(exc)
+        return exit_for(exc)
     except Exception:
-        if traceback:
-            raise
+        _traceback(runtime, show_traceback)
         # The message of an unknown error may hold anything: it is not printed.
         _error(runtime, "unexpected failure (run again with --traceback for details)")
         return ExitStatus.FAILED
@@ -238,23 +274,81 @@ def main(argv: Sequence[str] | None = None, runtime: Runtime | None = None) -> i
 def program(argv: Sequence[str], runtime: Runtime) -> ExitStatus:
     """Parse ``argv``, run the command, print its outcome; errors propagate to :func:`main`."""
     args = build_parser(runtime.stdout).parse_args(list(argv))
-    reader = runtime.open_stack(args.stack, args.cwd, runtime.environ)
+    cwd = runtime.cwd / args.cwd if args.cwd is not None else None
+    reader = runtime.open_stack(args.stack, cwd, runtime.environ)
+    try:
+        if args.command == "import":
+            from ._import import run_import
+
+            return run_import(args, runtime, reader, cwd or runtime.cwd)
+        return _stack_command(args, runtime, reader)
+    finally:
+        close = getattr(reader, "close", None)
+        if callable(close):
+            close()
+
+
+def _stack_command(args: argparse.Namespace, runtime: Runtime, reader: StackWriter) -> ExitStatus:
+    """test, restart or status on the stack's webhooks."""
     # Decrypting the config takes the Pulumi CLI a second or more: read it meanwhile.
-    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="onence-config") as pool:
-        config = pool.submit(reader.config)
-        webhooks = _select(reader.webhooks(), args.names)
-        settings = load_settings(config.result(), runtime.environ) if webhooks else None
+    state, config = read_stack(reader)
+    webhooks = _select(state.webhooks, args.names)
     outcomes: list[Outcome] = []
-    if settings is None:
+    if not webhooks:
         where = f"stack {args.stack!r}" if args.stack else "the stack"
         runtime.stderr.write(f"{PROG}: no onence webhooks in {where}\n")
     else:
+        settings = load_settings(config.result(), runtime.environ)
         outcomes = _run_command(args, runtime.make_api(settings), settings, webhooks)
     if args.json:
-        _print_json(runtime.stdout, args.command, args.stack, outcomes)
+        name = state.name or args.stack or reader.stack_name()
+        _print_json(runtime.stdout, args.command, name, outcomes)
     elif outcomes:
         _print_table(runtime.stdout, args.command, outcomes)
     return ExitStatus.SUCCESS if all(o.ok for o in outcomes) else ExitStatus.FAILED
+
+
+def read_stack(reader: StackWriter) -> tuple[StackState, Future[dict[str, str]]]:
+    """The state now, and the config as it arrives (both cost a ``pulumi`` run)."""
+    with workers(1) as pool:
+        config = pool.submit(reader.config)
+        state = reader.state()
+    return state, config
+
+
+@contextmanager
+def workers(count: int) -> Iterator[ThreadPoolExecutor]:
+    """A thread pool that, on an error or Ctrl-C, stops without waiting for its tasks."""
+    pool = ThreadPoolExecutor(max_workers=max(1, count), thread_name_prefix="onence")
+    try:
+        yield pool
+    except BaseException:
+        pool.shutdown(wait=False, cancel_futures=True)
+        raise
+    pool.shutdown(wait=True)
+
+
+def in_parallel(act: Callable[[T], R], items: Sequence[T]) -> list[R]:
+    """``act`` on each item, a few at a time; results keep the items' order."""
+    if len(items) <= 1:
+        return [act(item) for item in items]
+    with workers(min(_WORKERS, len(items))) as pool:
+        return list(pool.map(act, items))
+
+
+def api_unreachable(
+    exc: TransportError | TokenUnavailableError, api_url: str
+) -> ConfigurationError:
+    """An API that cannot be reached, or cannot hand out a token, is a setup problem (exit 2)."""
+    if isinstance(exc, TokenUnavailableError):
+        return ConfigurationError(
+            f"cannot authenticate at the 1NCE API at {api_url}: its token endpoint answered "
+            f"{exc.status}, the credentials were not judged; try again later"
+        )
+    return ConfigurationError(
+        f"cannot reach the 1NCE API at {api_url} ({_one_line(str(exc))}); "
+        "check onence:apiUrl or ONENCE_API_URL"
+    )
 
 
 def _run_command(
@@ -267,11 +361,8 @@ def _run_command(
         if args.command == "restart":
             return run_restart(api, webhooks, restart_all=args.all)
         return run_status(api, webhooks)
-    except TransportError as exc:
-        raise ConfigurationError(
-            f"cannot reach the 1NCE API at {settings.api_url} ({_one_line(str(exc))}); "
-            "check onence:apiUrl or ONENCE_API_URL"
-        ) from exc
+    except (TransportError, TokenUnavailableError) as exc:
+        raise api_unreachable(exc, settings.api_url) from exc
     finally:
         close = getattr(api, "close", None)
         if callable(close):
@@ -279,10 +370,20 @@ def _run_command(
 
 
 def run_status(api: WebhookApi, webhooks: Sequence[StackWebhook]) -> list[Outcome]:
-    """Live state and last delivery of each webhook, from one list call."""
+    """Live state and last delivery of each webhook, from one list call; for a failed one,
+    1NCE's error text (one get-one each) as the reason."""
 
     def one(hook: StackWebhook, state: str, last: str | None) -> Outcome:
-        return Outcome(hook, state, ok=state in HEALTHY_STATES, state=state, last_delivery=last)
+        reason = ""
+        if state == FAILED_STATE:
+            try:
+                reason = _error_text(api.get_integration(hook.id).error, hook)
+            except ApiError as exc:
+                return _refused(hook, exc, ok=False, state=state, last=last)
+            reason = reason or "1NCE disabled it after failed deliveries"
+        return Outcome(
+            hook, state, ok=state in HEALTHY_STATES, message=reason, state=state, last_delivery=last
+        )
 
     return _each_live(api, webhooks, one)
 
@@ -300,7 +401,7 @@ def run_test(api: WebhookApi, webhooks: Sequence[StackWebhook]) -> list[Outcome]
             hook,
             result=status,
             ok=status == SUCCESS,
-            message=_one_line(result.message),
+            message=_said(result.message, hook),
             state=state,
             last_delivery=last,
         )
@@ -311,7 +412,12 @@ def run_test(api: WebhookApi, webhooks: Sequence[StackWebhook]) -> list[Outcome]
 def run_restart(
     api: WebhookApi, webhooks: Sequence[StackWebhook], *, restart_all: bool = False
 ) -> list[Outcome]:
-    """Restart each webhook live in INTEGRATION_FAILED (every one with ``restart_all``)."""
+    """Restart each webhook live in INTEGRATION_FAILED (every one with ``restart_all``).
+
+    1NCE answers 409 to the restart of a webhook that is not failed (with ``--all``, or when it
+    was restarted since the list call): that webhook is reported as already healthy, with its
+    live state read again.
+    """
 
     def one(hook: StackWebhook, state: str, last: str | None) -> Outcome:
         if state != FAILED_STATE and not restart_all:
@@ -325,8 +431,9 @@ def run_restart(
             )
         try:
             result = api.restart_webhook(hook.id)
+        except ConflictError:
+            return _not_failed(api, hook, last)
         except ApiError as exc:
-            # e.g. 409 for a webhook that is not failed (--all): its live state decides.
             return _refused(hook, exc, ok=state in HEALTHY_STATES, state=state, last=last)
         status = _text(result.status)
         new_state = _text(result.integration.state)
@@ -334,12 +441,31 @@ def run_restart(
             hook,
             result=status,
             ok=status == SUCCESS and new_state in HEALTHY_STATES,
-            message=_one_line(result.message),
+            message=_said(result.message, hook),
             state=new_state,
             last_delivery=_when(result.integration.last_successful_message_delivery) or last,
         )
 
     return _each_live(api, webhooks, one)
+
+
+def _not_failed(api: WebhookApi, hook: StackWebhook, last: str | None) -> Outcome:
+    """The outcome of a restart 1NCE refused with 409 because the webhook is not failed."""
+    try:
+        live = api.get_integration(hook.id)
+    except ApiError as exc:
+        return _refused(hook, exc, ok=False, state="UNKNOWN", last=last)
+    state = _text(live.state)
+    healthy = state in HEALTHY_STATES
+    message = "already healthy, nothing to restart" if healthy else f"not failed: state is {state}"
+    return Outcome(
+        hook,
+        SKIPPED,
+        ok=healthy,
+        message=message,
+        state=state,
+        last_delivery=_when(live.last_successful_message_delivery) or last,
+    )
 
 
 def _select(webhooks: list[StackWebhook], names: Sequence[str]) -> list[StackWebhook]:
@@ -378,10 +504,7 @@ def _each_live(
         last = _when(integration.last_successful_message_delivery)
         return act(hook, _text(integration.state), last)
 
-    if len(webhooks) <= 1:
-        return [one(w) for w in webhooks]
-    with ThreadPoolExecutor(max_workers=min(_WORKERS, len(webhooks))) as pool:
-        return list(pool.map(one, webhooks))
+    return in_parallel(one, webhooks)
 
 
 def _missing(hook: StackWebhook) -> Outcome:
@@ -393,19 +516,36 @@ def _refused(
 ) -> Outcome:
     """The outcome of a call 1NCE refused for one webhook.
 
-    404: the webhook went away meanwhile (``MISSING``). 401/403 concern every webhook: re-raised,
-    so the command stops and exits 2, like a lost connection (``TransportError`` is not caught
-    per webhook at all).
+    404: the webhook went away meanwhile (``MISSING``). 401/403 and a failing token endpoint
+    concern every webhook: re-raised, so the command stops and exits 2, like a lost connection
+    (``TransportError`` is not caught per webhook at all).
     """
     if isinstance(exc, NotFoundError):
         return _missing(hook)
-    if isinstance(exc, AuthenticationError | ForbiddenError):
+    if isinstance(exc, AuthenticationError | ForbiddenError | TokenUnavailableError):
         raise exc
-    return Outcome(hook, ERROR, ok=ok, message=_describe(exc), state=state, last_delivery=last)
+    message = redact(_describe(exc), hook.secrets)
+    return Outcome(hook, ERROR, ok=ok, message=message, state=state, last_delivery=last)
 
 
-def _exit_for(exc: OnenceError) -> ExitStatus:
-    if isinstance(exc, ConfigurationError | TransportError | AuthenticationError | ForbiddenError):
+def _said(message: str | None, hook: StackWebhook) -> str:
+    """1NCE's message for one webhook (it may quote the receiver's answer), header values
+    blanked."""
+    return _one_line(redact(message or "", hook.secrets))
+
+
+def _error_text(error: object, hook: StackWebhook) -> str:
+    """1NCE's ``error`` of an integration (text, or an object), as one redacted line."""
+    if error is None or error == "":
+        return ""
+    text = error if isinstance(error, str) else json.dumps(error, sort_keys=True)
+    return _said(text, hook)
+
+
+def exit_for(exc: OnenceError) -> ExitStatus:
+    """Exit 2 for what the user must set up (config, reachability, credentials), else 1."""
+    setup = ConfigurationError | TransportError | AuthenticationError | ForbiddenError
+    if isinstance(exc, setup | TokenUnavailableError):
         return ExitStatus.ERROR
     return ExitStatus.FAILED
 
@@ -423,6 +563,17 @@ def _describe(exc: OnenceError) -> str:
 def _error(runtime: Runtime, message: str) -> None:
     runtime.stderr.write(f"{PROG}: error: {_one_line(message)}\n")
     runtime.stderr.flush()
+
+
+def _traceback(runtime: Runtime, show: bool) -> None:
+    if show:
+        runtime.stderr.write(traceback.format_exc())
+
+
+def _flush(runtime: Runtime) -> None:
+    for stream in (runtime.stdout, runtime.stderr):
+        with suppress(OSError, ValueError):
+            stream.flush()
 
 
 def _one_line(text: str | None) -> str:
@@ -464,20 +615,26 @@ _COLUMNS: dict[str, list[tuple[str, Callable[[Outcome], str]]]] = {
         ("NAME", lambda o: o.webhook.name or o.webhook.resource),
         ("ID", lambda o: o.webhook.id),
         ("STATE", lambda o: o.result),
-        ("LAST DELIVERY", lambda o: o.last_delivery or o.message or "-"),
+        ("LAST DELIVERY", lambda o: o.last_delivery or "-"),
+        ("REASON", lambda o: o.message),
     ],
 }
 
 _SUMMARY_BAD = {"test": "failed", "restart": "not healthy", "status": "not healthy"}
 
 
+def print_rows(out: TextIO, header: Sequence[str], rows: Sequence[Sequence[str]]) -> None:
+    """An aligned plain-text table (no colour: the output is often piped)."""
+    lines = [list(header)] + [[_one_line(cell) for cell in row] for row in rows]
+    widths = [max(len(line[i]) for line in lines) for i in range(len(header))]
+    for line in lines:
+        cells = [cell.ljust(width) for cell, width in zip(line, widths, strict=True)]
+        out.write("  ".join(cells).rstrip() + "\n")
+
+
 def _print_table(out: TextIO, command: str, outcomes: Sequence[Outcome]) -> None:
     columns = _COLUMNS[command]
-    rows = [[c[0] for c in columns]] + [[_one_line(get(o)) for _, get in columns] for o in outcomes]
-    widths = [max(len(row[i]) for row in rows) for i in range(len(columns))]
-    for row in rows:
-        cells = [cell.ljust(width) for cell, width in zip(row, widths, strict=True)]
-        out.write("  ".join(cells).rstrip() + "\n")
+    print_rows(out, [c[0] for c in columns], [[get(o) for _, get in columns] for o in outcomes])
     bad = sum(not o.ok for o in outcomes)
     noun = "webhook" if len(outcomes) == 1 else "webhooks"
     summary = f"{len(outcomes)} {noun}: "

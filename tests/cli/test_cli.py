@@ -9,9 +9,11 @@ from __future__ import annotations
 
 import io
 import json
+import signal
 import socket
 import subprocess
 import sys
+import time
 import uuid
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
@@ -23,8 +25,8 @@ from onence_emulator.harness import EmulatorProcess
 from onence_emulator.receiver import HttpsReceiver
 from pulumi_onence._client import OnenceClient, clear_token_cache
 from pulumi_onence._config import Settings
-from pulumi_onence._models import WebhookSpec
-from pulumi_onence._stack import StackError, StackWebhook
+from pulumi_onence._models import RestartResult, TestResult, WebhookPatch, WebhookSpec
+from pulumi_onence._stack import StackError, StackState, StackWebhook
 from pulumi_onence.cli import ExitStatus, Runtime, WebhookApi, main
 
 USERNAME = "second-user"
@@ -40,15 +42,23 @@ class FakeStack:
     hooks: list[StackWebhook] = field(default_factory=list)
     config_values: dict[str, str] = field(default_factory=dict)
     error: str | None = None
+    name: str | None = "dev"
     opened: list[tuple[str | None, Path | None]] = field(default_factory=list)
+    secrets_set: dict[str, str] = field(default_factory=dict)
 
-    def webhooks(self) -> list[StackWebhook]:
+    def state(self) -> StackState:
         if self.error:
             raise StackError(self.error)
-        return list(self.hooks)
+        return StackState(self.name if self.hooks else None, "proj", list(self.hooks))
 
     def config(self) -> dict[str, str]:
         return dict(self.config_values)
+
+    def stack_name(self) -> str | None:
+        return self.name
+
+    def set_secret(self, key: str, value: str) -> None:
+        self.secrets_set[key] = value
 
 
 @dataclass
@@ -119,7 +129,7 @@ def add_hook(client: OnenceClient, receiver: HttpsReceiver, stack: FakeStack, na
         event_types=("TELEMETRY_DATA",),
     )
     created = client.create_webhook(spec)
-    stack.hooks.append(StackWebhook(name, created.id, spec.name))
+    stack.hooks.append(StackWebhook(name, created.id, spec.name, secrets=(HEADER_VALUE,)))
     return created.id
 
 
@@ -287,7 +297,7 @@ def test_status_shows_integration_failed_and_exits_1(
     add_hook(client, receiver, stack, "healthy")
     deliver(emulator_with_receiver)
     # Only the first webhook's endpoint goes down.
-    client.update_webhook(hook, url=f"https://127.0.0.1:{closed_port()}/gone")
+    client.update_webhook(hook, WebhookPatch(url=f"https://127.0.0.1:{closed_port()}/gone"))
     fail_hooks(emulator_with_receiver, client, hook)
 
     result = run_cli("status", stack=stack)
@@ -376,7 +386,7 @@ def test_restart_all_restarts_every_selected_webhook(
     )
 
 
-def test_restart_refused_for_a_healthy_webhook_leaves_it_well(
+def test_restart_of_a_healthy_webhook_that_1nce_answers_409_is_already_healthy(
     emulator_with_receiver, client, receiver, stack
 ):
     add_hook(client, receiver, stack, "telemetry")
@@ -384,14 +394,46 @@ def test_restart_refused_for_a_healthy_webhook_leaves_it_well(
         "error_before", method="POST", path="/restart$", status=409
     )
 
-    result = run_cli("restart", "--all", "--json", stack=stack)
+    result = run_cli("restart", "--all", stack=stack)
+
+    assert result.code == ExitStatus.SUCCESS
+    row = result.row("telemetry-hook")
+    assert row.split()[2:4] == ["SKIPPED", "ROLLOUT_DONE"]
+    assert row.endswith("already healthy, nothing to restart")
+    assert result.out.endswith("1 webhook: all well\n")
+
+
+def test_restart_of_a_webhook_restarted_meanwhile_reports_it_healthy(
+    emulator_with_receiver, client, receiver, stack
+):
+    # The list says INTEGRATION_FAILED; by the time of the restart someone else restarted it.
+    hook = add_hook(client, receiver, stack, "telemetry")
+    break_hooks(emulator_with_receiver, receiver, client, hook)
+    receiver.start()
+    client.restart_webhook(hook)
+    emulator_with_receiver.admin.add_fault(
+        "error_before", method="POST", path="/restart$", status=409
+    )
+
+    class StaleList:
+        def __init__(self, real: OnenceClient, stale: list[Any]) -> None:
+            self.real, self.stale = real, stale
+
+        def __getattr__(self, name: str) -> Any:
+            return getattr(self.real, name)
+
+        def list_webhooks(self) -> list[Any]:
+            return self.stale
+
+    stale = [i.model_copy(update={"state": "INTEGRATION_FAILED"}) for i in client.list_webhooks()]
+    result = run_cli(
+        "restart", "--json", stack=stack, make_api=lambda s: StaleList(OnenceClient(s), stale)
+    )
 
     assert result.code == ExitStatus.SUCCESS
     [entry] = result.json()["webhooks"]
-    assert entry["result"] == "ERROR"
-    assert entry["ok"] is True
-    assert entry["state"] == "ROLLOUT_DONE"
-    assert entry["message"]
+    assert (entry["result"], entry["state"], entry["ok"]) == ("SKIPPED", "INTEGRATION_ACTIVE", True)
+    assert entry["message"] == "already healthy, nothing to restart"
 
 
 def test_restart_reports_a_webhook_missing_in_1nce(client, receiver, stack):
@@ -548,7 +590,7 @@ def test_help_goes_to_stdout_and_exits_0():
 
 def test_unexpected_errors_exit_1_with_a_hint_and_no_details():
     class Broken(FakeStack):
-        def webhooks(self) -> list[StackWebhook]:
+        def state(self) -> StackState:
             raise RuntimeError(f"boom {PASSWORD}")
 
     result = run_cli("status", stack=Broken())
@@ -559,9 +601,26 @@ def test_unexpected_errors_exit_1_with_a_hint_and_no_details():
     )
 
 
-def test_traceback_flag_reraises_the_error():
-    with pytest.raises(StackError):
-        run_cli("status", "--traceback", stack=FakeStack(error="no stack"))
+def test_traceback_flag_shows_the_traceback_and_keeps_the_exit_code():
+    out, err = io.StringIO(), io.StringIO()
+    runtime = Runtime(
+        stdout=out, stderr=err, environ={}, open_stack=lambda *_: FakeStack(error="no stack")
+    )
+
+    code = main(["status", "--traceback"], runtime)
+
+    assert code == ExitStatus.ERROR
+    assert "Traceback (most recent call last)" in err.getvalue()
+    assert "StackError: no stack" in err.getvalue()
+    assert err.getvalue().endswith("onence: error: no stack\n")
+
+
+def test_version_is_printed_and_exits_0():
+    result = run_cli("--version", stack=FakeStack())
+
+    assert result.code == ExitStatus.SUCCESS
+    assert result.out.startswith("onence ")
+    assert result.out.split()[1][0].isdigit()
 
 
 def test_the_command_starts_without_loading_the_pulumi_sdk() -> None:
@@ -571,3 +630,151 @@ def test_the_command_starts_without_loading_the_pulumi_sdk() -> None:
         [sys.executable, "-c", probe], capture_output=True, text=True, check=False
     )
     assert done.returncode == 0, done.stderr
+
+
+# --- what 1NCE says is shown, header values blanked --------------------------------------
+
+
+class EchoingApi:
+    """A 1NCE whose test and restart messages quote the receiver's answer, which echoes the
+    webhook's header value (1NCE passes such text through; the CLI must not)."""
+
+    def __init__(self, real: OnenceClient) -> None:
+        self.real = real
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.real, name)
+
+    def test_webhook(self, integration_id: str) -> TestResult:
+        return TestResult(testStatus="FAILURE", message=f"receiver said: bad key {HEADER_VALUE}")
+
+    def restart_webhook(self, integration_id: str) -> RestartResult:
+        live = self.real.get_integration(integration_id)
+        return RestartResult.model_validate(
+            {
+                "restartStatus": "FAILURE",
+                "message": f"Restart failed: 401 {{'x-api-key': '{HEADER_VALUE}'}}",
+                "integration": live.model_dump(by_alias=True),
+            }
+        )
+
+
+def test_1nce_test_and_restart_messages_never_show_a_header_value(client, receiver, stack):
+    add_hook(client, receiver, stack, "telemetry")
+
+    tested = run_cli("test", stack=stack, make_api=lambda s: EchoingApi(OnenceClient(s)))
+    restarted = run_cli(
+        "restart", "--all", "--json", stack=stack, make_api=lambda s: EchoingApi(OnenceClient(s))
+    )
+
+    assert tested.row("telemetry-hook").endswith("receiver said: bad key [secret]")
+    [entry] = restarted.json()["webhooks"]
+    assert entry["message"] == "Restart failed: 401 {'x-api-key': '[secret]'}"
+
+
+# --- status: a REASON column ---------------------------------------------------------------
+
+
+def test_status_gives_the_reason_of_a_failed_webhook_in_its_own_column(
+    emulator_with_receiver, client, receiver, stack
+):
+    hook = add_hook(client, receiver, stack, "telemetry")
+    break_hooks(emulator_with_receiver, receiver, client, hook)
+    stack.hooks.append(StackWebhook("deleted", "no-such-id", "deleted-hook"))
+    error = client.get_integration(hook).error
+
+    result = run_cli("status", stack=stack)
+
+    header = result.out.splitlines()[0]
+    assert header.split("  ")[-1].strip() == "REASON"
+    reason_at = header.index("REASON")
+    failed, missing = result.row("telemetry-hook"), result.row("deleted-hook")
+    assert error
+    assert failed[reason_at:] == " ".join(str(error).split())
+    assert missing[reason_at:] == "in the stack but not found in 1NCE"
+    # LAST DELIVERY of the missing one is empty, not its reason.
+    assert missing[header.index("LAST DELIVERY") : reason_at].strip() == "-"
+
+
+# --- JSON names the stack ------------------------------------------------------------------
+
+
+def test_json_names_the_resolved_stack_without_stack_option(client, receiver, stack):
+    add_hook(client, receiver, stack, "telemetry")
+    stack.name = "staging"
+
+    result = run_cli("status", "--json", stack=stack)
+
+    assert result.json()["stack"] == "staging"
+
+
+def test_json_of_an_empty_stack_names_it_too(stack):
+    stack.name = "fresh"
+
+    result = run_cli("status", "--json", stack=stack)
+
+    assert result.json()["stack"] == "fresh"
+
+
+# --- a failing token endpoint is a setup problem -------------------------------------------
+
+
+def test_token_endpoint_answering_5xx_exits_2_cannot_authenticate(
+    emulator_with_receiver, client, receiver, stack
+):
+    add_hook(client, receiver, stack, "telemetry")
+    clear_token_cache()  # a fresh `onence` process has no token yet
+    emulator_with_receiver.admin.add_fault(
+        "error_before", method="POST", path="/oauth/token$", status=503
+    )
+
+    def quick_client(settings: Settings) -> WebhookApi:
+        return OnenceClient(settings, max_attempts=2, backoff=0.01)
+
+    result = run_cli("status", stack=stack, make_api=quick_client)
+
+    assert result.code == ExitStatus.ERROR
+    assert "cannot authenticate at the 1NCE API at " + stack.config_values["onence:apiUrl"] in (
+        result.err
+    )
+    assert "503" in result.err
+
+
+# --- Ctrl-C --------------------------------------------------------------------------------
+
+SLOW_PULUMI = """\
+#!{python}
+import pathlib, sys, time
+pathlib.Path({marker!r}).write_text(" ".join(sys.argv[1:]))
+time.sleep(120)
+"""
+
+
+def test_ctrl_c_stops_at_once_with_exit_130_and_stops_pulumi(tmp_path: Path):
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    marker = tmp_path / "pulumi-started"
+    fake = bin_dir / "pulumi"
+    fake.write_text(SLOW_PULUMI.format(python=sys.executable, marker=str(marker)))
+    fake.chmod(0o755)
+    env = {"PATH": f"{bin_dir}:/usr/bin:/bin", "HOME": str(tmp_path)}
+    onence = Path(sys.executable).parent / "onence"
+
+    proc = subprocess.Popen(
+        [str(onence), "status"], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    )
+    try:
+        for _ in range(300):  # at most 30 s for the command to reach `pulumi`
+            if marker.exists() or proc.poll() is not None:
+                break
+            time.sleep(0.1)
+        assert marker.exists(), "onence never ran pulumi"
+        proc.send_signal(signal.SIGINT)
+        out, err = proc.communicate(timeout=30)  # well below the fake pulumi's 120 s
+    finally:
+        proc.kill()
+        proc.wait()
+
+    assert proc.returncode == ExitStatus.INTERRUPTED == 130
+    assert err == "onence: error: interrupted\n"
+    assert out == ""

@@ -11,14 +11,17 @@ import pytest
 from pulumi_onence._errors import ConfigurationError
 from pulumi_onence._stack import (
     WEBHOOK_TYPE,
+    PendingWebhook,
     PulumiCli,
     StackError,
     StackWebhook,
+    config_values,
     one_line_error,
-    onence_config,
+    state_from_export,
     webhooks_from_export,
 )
 
+SECRET_SIG = "4dabf18193072939515e22adb298388d"
 SECRET = {
     "4dabf18193072939515e22adb298388d": "1b47061264138c4ac30d75fd1eb44270",
     "ciphertext": "v1:abc",
@@ -52,11 +55,13 @@ class FakePulumi:
     def __init__(self, **answers: tuple[int, str, str]) -> None:
         self.answers = answers
         self.calls: list[tuple[list[str], dict[str, str]]] = []
+        self.stdin: list[str | None] = []
 
     def __call__(
-        self, argv: Sequence[str], env: Mapping[str, str], timeout: float
+        self, argv: Sequence[str], env: Mapping[str, str], timeout: float, stdin: str | None
     ) -> subprocess.CompletedProcess[str]:
         self.calls.append((list(argv), dict(env)))
+        self.stdin.append(stdin)
         code, out, err = self.answers[argv[1]]
         return subprocess.CompletedProcess(list(argv), code, out, err)
 
@@ -96,8 +101,8 @@ class TestWebhooksFromExport:
         assert webhooks_from_export({"version": 3, "deployment": {"manifest": {}}}) == []
 
 
-class TestOnenceConfig:
-    def test_keeps_only_onence_keys_with_secrets_decrypted(self):
+class TestConfigValues:
+    def test_keeps_every_key_with_secrets_decrypted_and_says_which_are_secret(self):
         doc = {
             "onence:apiUrl": {"value": "http://127.0.0.1:1/management-api", "secret": False},
             "onence:password": {"value": "pw", "secret": True},
@@ -105,11 +110,15 @@ class TestOnenceConfig:
             "onence:tags": {"value": '["a"]', "objectValue": ["a"], "secret": False},
         }
 
-        assert onence_config(doc) == {
-            "onence:apiUrl": "http://127.0.0.1:1/management-api",
-            "onence:password": "pw",
-            "onence:tags": '["a"]',
-        }
+        assert config_values(doc) == (
+            {
+                "onence:apiUrl": "http://127.0.0.1:1/management-api",
+                "onence:password": "pw",
+                "proj:ingestKey": "other",
+                "onence:tags": '["a"]',
+            },
+            {"onence:password", "proj:ingestKey"},
+        )
 
 
 class TestOneLineError:
@@ -121,7 +130,15 @@ class TestOneLineError:
     def test_blanks_secret_values(self):
         stderr = "error: bad passphrase 'hunter2' for stack"
 
-        assert "hunter2" not in one_line_error(stderr, {"hunter2"})
+        assert one_line_error(stderr, {"hunter2"}) == "bad passphrase '[secret]' for stack"
+
+    def test_a_short_secret_leaves_ordinary_words_alone(self):
+        # The passphrase "pass" must not turn "passphrase" into "[secret]phrase".
+        stderr = "error: incorrect passphrase; pass was rejected"
+
+        line = one_line_error(stderr, {"pass"})
+
+        assert line == "incorrect passphrase; [secret] was rejected"
 
     def test_caps_the_length(self):
         assert len(one_line_error("error: " + "x" * 5000)) <= 240
@@ -132,7 +149,7 @@ class TestPulumiCli:
         fake = FakePulumi(stack=(0, json.dumps(export_doc()), ""), config=(0, "{}", ""))
         cli = PulumiCli("prod", tmp_path, environ={}, runner=fake)
 
-        cli.webhooks()
+        cli.state()
         cli.config()
 
         for argv, _ in fake.calls:
@@ -143,7 +160,7 @@ class TestPulumiCli:
     def test_without_stack_uses_the_selected_stack(self):
         fake = FakePulumi(stack=(0, json.dumps(export_doc()), ""))
 
-        PulumiCli(environ={}, runner=fake).webhooks()
+        PulumiCli(environ={}, runner=fake).state()
 
         assert "--stack" not in fake.calls[0][0]
 
@@ -151,7 +168,7 @@ class TestPulumiCli:
         fake = FakePulumi(stack=(0, json.dumps(export_doc()), ""))
         environ = {"PULUMI_BACKEND_URL": "file:///tmp/state", "PULUMI_CONFIG_PASSPHRASE": "pp"}
 
-        PulumiCli(environ=environ, runner=fake).webhooks()
+        PulumiCli(environ=environ, runner=fake).state()
 
         env = fake.calls[0][1]
         assert env["PULUMI_BACKEND_URL"] == "file:///tmp/state"
@@ -168,7 +185,7 @@ class TestPulumiCli:
         fake = FakePulumi(stack=(255, "", "error: no stack named 'nope' found\n"))
 
         with pytest.raises(StackError) as info:
-            PulumiCli("nope", environ={}, runner=fake).webhooks()
+            PulumiCli("nope", environ={}, runner=fake).state()
 
         assert isinstance(info.value, ConfigurationError)
         assert "\n" not in str(info.value)
@@ -194,24 +211,70 @@ class TestPulumiCli:
 
     def test_missing_pulumi_cli_says_so(self):
         def absent(
-            argv: Sequence[str], env: Mapping[str, str], timeout: float
+            argv: Sequence[str], env: Mapping[str, str], timeout: float, stdin: str | None
         ) -> subprocess.CompletedProcess[str]:
             raise FileNotFoundError(argv[0])
 
         with pytest.raises(StackError, match="not found on PATH"):
-            PulumiCli(environ={}, runner=absent).webhooks()
+            PulumiCli(environ={}, runner=absent).state()
 
     def test_pulumi_that_hangs_is_reported(self):
         def hangs(
-            argv: Sequence[str], env: Mapping[str, str], timeout: float
+            argv: Sequence[str], env: Mapping[str, str], timeout: float, stdin: str | None
         ) -> subprocess.CompletedProcess[str]:
             raise subprocess.TimeoutExpired(list(argv), timeout)
 
         with pytest.raises(StackError, match="did not answer"):
-            PulumiCli(environ={}, runner=hangs, timeout=5).webhooks()
+            PulumiCli(environ={}, runner=hangs, timeout=5).state()
 
     def test_real_subprocess_runner_reports_a_missing_executable(self, tmp_path: Path):
         cli = PulumiCli(pulumi=str(tmp_path / "no-such-pulumi"), environ={})
 
         with pytest.raises(StackError, match="not found on PATH"):
-            cli.webhooks()
+            cli.state()
+
+    def test_state_is_read_with_secrets_shown_and_header_values_kept_for_redaction(self):
+        headers = {SECRET_SIG: SECRET[SECRET_SIG], "plaintext": json.dumps({"x-key": "hv-123"})}
+        doc = export_doc(webhook_resource("t", "id-1", headers=headers))
+        fake = FakePulumi(stack=(0, json.dumps(doc), ""), config=(255, "", "error: hv-123 bad"))
+        cli = PulumiCli(environ={}, runner=fake)
+
+        [hook] = cli.state().webhooks
+        with pytest.raises(StackError) as info:
+            cli.config()
+
+        assert "--show-secrets" in fake.calls[0][0]
+        assert hook.secrets == ("hv-123",)
+        assert "hv-123" not in repr(hook)
+        assert str(info.value).endswith("[secret] bad")
+
+    def test_a_secret_is_set_with_its_value_on_stdin_only(self):
+        fake = FakePulumi(config=(0, "", ""))
+
+        PulumiCli("dev", environ={}, runner=fake).set_secret("ingestKey", "value-on-stdin")
+
+        [(argv, _)] = fake.calls
+        assert argv[:5] == ["pulumi", "config", "set", "--secret", "ingestKey"]
+        assert "value-on-stdin" not in " ".join(argv)
+        assert fake.stdin == ["value-on-stdin"]
+
+
+class TestStateFromExport:
+    def test_names_the_stack_and_project_from_the_urns(self):
+        state = state_from_export(export_doc(webhook_resource("t", "id-1")))
+
+        assert (state.name, state.project) == ("dev", "proj")
+
+    def test_lists_webhook_creates_an_interrupted_run_left_pending(self):
+        doc = export_doc()
+        pending = {
+            "type": "creating",
+            "resource": {
+                "urn": f"urn:pulumi:dev::proj::{WEBHOOK_TYPE}::orphan",
+                "type": WEBHOOK_TYPE,
+                "inputs": {"name": "orphan-hook"},
+            },
+        }
+        doc["deployment"]["pending_operations"] = [pending]  # type: ignore[index]
+
+        assert state_from_export(doc).pending == [PendingWebhook("orphan", "orphan-hook")]
