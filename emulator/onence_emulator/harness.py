@@ -65,7 +65,9 @@ class AdminClient:
         self._call("DELETE", "/calls", 204)
 
     def add_fault(self, kind: str, **options: Any) -> str:
-        """Register a fault; options: method, path, times, status, retry_after, latency_ms."""
+        """Register a fault; options: method (one or a list), path, times, status, retry_after,
+        latency_ms, and to hit a fraction of the matching requests every or probability (with
+        seed). See docs/emulator.md, "Faults"."""
         body = {
             "kind": kind,
             **{_SNAKE_TO_WIRE.get(key, key): value for key, value in options.items()},

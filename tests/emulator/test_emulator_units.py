@@ -19,6 +19,7 @@ from onence_emulator.faults import FaultSpec, FaultStore
 from onence_emulator.models import Integration
 from onence_emulator.settings import Settings, SettingsError, parse_users
 from onence_emulator.store import Store, UrlConflictError
+from pydantic import ValidationError
 
 HOOK: dict[str, Any] = {
     "name": "unit",
@@ -154,6 +155,69 @@ def test_latency_faults_add_up_and_are_spent() -> None:
     assert (first.latency_ms, first.answer, first.after) == (50, None, None)
     assert faults.decide("GET", "/v1/integrate/clouds").latency_ms == 20
     assert faults.decide("POST", "/v1/integrate/clouds").latency_ms == 0
+
+
+def _pattern(faults: FaultStore, method: str, count: int) -> list[bool]:
+    """Which of ``count`` requests a fault answered."""
+    return [faults.decide(method, "/v1/integrate/clouds").answer is not None for _ in range(count)]
+
+
+def test_every_n_fails_exactly_every_nth_matching_request() -> None:
+    faults = FaultStore()
+    faults.add(FaultSpec(kind="error_before", method="GET", every=5))
+    assert [i + 1 for i, hit in enumerate(_pattern(faults, "GET", 20)) if hit] == [5, 10, 15, 20]
+    assert not any(_pattern(faults, "POST", 20))  # other methods neither fail nor count
+    assert [i + 1 for i, hit in enumerate(_pattern(faults, "GET", 5)) if hit] == [5]
+
+
+def test_probability_with_a_seed_fails_a_repeatable_fraction() -> None:
+    spec = FaultSpec(kind="rate_limit", probability=0.2, seed=42)
+    first, second = FaultStore(), FaultStore()
+    first.add(spec)
+    second.add(spec)
+    run = _pattern(first, "POST", 500)
+    assert run == _pattern(second, "POST", 500)  # the same seed, the same requests fail
+    assert 70 <= run.count(True) <= 130  # about 20 % (fixed by the seed: 500 draws)
+    other = FaultStore()
+    other.add(FaultSpec(kind="rate_limit", probability=0.2, seed=43))
+    assert _pattern(other, "POST", 500) != run
+
+
+def test_a_fraction_fault_counts_requests_that_an_earlier_fault_answered() -> None:
+    faults = FaultStore()
+    faults.add(FaultSpec(kind="forbidden", method="GET", every=2))
+    faults.add(FaultSpec(kind="error_after", method="GET", every=3, status=503))
+    kinds = []
+    for _ in range(6):
+        decision = faults.decide("GET", "/x")
+        fault = decision.answer or decision.after
+        kinds.append(fault.kind if fault is not None else None)
+    # Request 6 is both the 3rd "every 2" and the 2nd "every 3": the first registered answers.
+    assert kinds == [None, "forbidden", "error_after", "forbidden", None, "forbidden"]
+
+
+def test_fraction_and_times_combine_and_methods_may_be_a_list() -> None:
+    faults = FaultStore()
+    faults.add(FaultSpec(kind="error_before", method=["post", "PATCH"], every=2, times=2))
+    hits = [faults.decide(m, "/x").answer is not None for m in ["POST", "PATCH"] * 4]
+    assert hits == [False, True, False, True, False, False, False, False]
+    assert faults.decide("DELETE", "/x").answer is None
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"kind": "rate_limit", "every": 2, "probability": 0.5},
+        {"kind": "rate_limit", "seed": 1},
+        {"kind": "rate_limit", "probability": 0},
+        {"kind": "rate_limit", "probability": 1.5},
+        {"kind": "rate_limit", "every": 0},
+        {"kind": "rate_limit", "method": []},
+    ],
+)
+def test_inconsistent_fraction_specs_are_refused(body: dict[str, Any]) -> None:
+    with pytest.raises(ValidationError):
+        FaultSpec.model_validate(body)
 
 
 def test_header_flags_prefer_omit_over_mask() -> None:
