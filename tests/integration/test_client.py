@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
-from typing import Any
 
 import pytest
 from onence_emulator.harness import EmulatorProcess, wait_until
@@ -14,6 +13,7 @@ from pulumi_onence._client import OnenceClient, clear_token_cache
 from pulumi_onence._config import Settings
 from pulumi_onence._errors import (
     AuthenticationError,
+    ConflictError,
     ForbiddenError,
     NotFoundError,
     RateLimitedError,
@@ -21,7 +21,7 @@ from pulumi_onence._errors import (
 )
 from pulumi_onence._models import EventType, WebhookPatch
 
-from tests.unit.client_doubles import SECRET, FakeClock, spec
+from tests.unit.client_doubles import SECRET, FakeClock, emulator_calls, emulator_client, spec
 
 WEBHOOKS_PATH = "/management-api/v1/integrate/clouds/webhooks"
 LIST_PATH = "/management-api/v1/integrate/clouds"
@@ -35,27 +35,11 @@ def _fresh_tokens() -> Iterator[None]:
     clear_token_cache()
 
 
-def make_client(emulator: EmulatorProcess, **options: Any) -> OnenceClient:
-    options.setdefault("sleep", lambda _: None)
-    options.setdefault("timeout", 10.0)
-    return OnenceClient(Settings(emulator.base_url, "user", "pass"), **options)
-
-
-def calls(
-    emulator: EmulatorProcess, method: str | None = None, path: str | None = None
-) -> list[dict[str, Any]]:
-    return [
-        c
-        for c in emulator.admin.calls()
-        if (method is None or c["method"] == method) and (path is None or c["path"] == path)
-    ]
-
-
 # --- the normal path --------------------------------------------------------------------------
 
 
 def test_create_is_one_post_after_one_token_request(emulator: EmulatorProcess) -> None:
-    client = make_client(emulator)
+    client = emulator_client(emulator)
     hook = client.create_webhook(spec(name="one-post"))
     assert hook.name == "one-post"
     assert hook.state == "ROLLOUT_DONE"
@@ -67,7 +51,7 @@ def test_create_is_one_post_after_one_token_request(emulator: EmulatorProcess) -
 
 
 def test_get_one_returns_url_and_headers(emulator: EmulatorProcess) -> None:
-    client = make_client(emulator)
+    client = emulator_client(emulator)
     wanted = spec()
     created = client.create_webhook(wanted)
     hook = client.get_integration(created.id)
@@ -77,7 +61,7 @@ def test_get_one_returns_url_and_headers(emulator: EmulatorProcess) -> None:
 
 
 def test_update_changes_only_the_given_fields(emulator: EmulatorProcess) -> None:
-    client = make_client(emulator)
+    client = emulator_client(emulator)
     wanted = spec(jsonPayloadEnabled=True)
     created = client.create_webhook(wanted)
     emulator.admin.clear_calls()
@@ -88,11 +72,11 @@ def test_update_changes_only_the_given_fields(emulator: EmulatorProcess) -> None
     assert hook.url == wanted.url
     assert hook.headers == {"x-api-key": SECRET}
     assert hook.json_payload_enabled is True
-    assert len(calls(emulator, "PATCH")) == 1
+    assert len(emulator_calls(emulator, "PATCH")) == 1
 
 
 def test_delete_removes_and_a_second_delete_is_not_found(emulator: EmulatorProcess) -> None:
-    client = make_client(emulator)
+    client = emulator_client(emulator)
     created = client.create_webhook(spec())
     client.delete_integration(created.id)
     assert client.list_webhooks() == []
@@ -102,32 +86,32 @@ def test_delete_removes_and_a_second_delete_is_not_found(emulator: EmulatorProce
 
 def test_a_missing_integration_is_not_found(emulator: EmulatorProcess) -> None:
     with pytest.raises(NotFoundError) as caught:
-        make_client(emulator).get_integration("does-not-exist")
+        emulator_client(emulator).get_integration("does-not-exist")
     assert caught.value.status == 404
     assert caught.value.api_url == emulator.base_url
     assert "read integration does-not-exist failed at " + emulator.base_url in str(caught.value)
 
 
 def test_list_reads_every_page_and_keeps_aws_entries_apart(emulator: EmulatorProcess) -> None:
-    client = make_client(emulator, page_size=2)
+    client = emulator_client(emulator, page_size=2)
     created = {client.create_webhook(spec(name=f"hook-{i}")).id for i in range(5)}
     emulator.admin.seed_aws("aws-integration")
     emulator.admin.clear_calls()
     everything = client.list_integrations()
     assert len(everything) == 6
     assert {i.id for i in client.list_webhooks()} == created
-    assert len(calls(emulator, "GET", LIST_PATH)) == 3 + 3
+    assert len(emulator_calls(emulator, "GET", LIST_PATH)) == 3 + 3
 
 
 def test_event_type_catalog_lists_the_subscribable_types(emulator: EmulatorProcess) -> None:
-    names = {item["name"] for item in make_client(emulator).event_types()}
+    names = {item["name"] for item in emulator_client(emulator).event_types()}
     assert {"TELEMETRY_DATA", "LIFECYCLE", "ERROR", "GEOFENCE", "LOCATION"} <= names
 
 
 def test_test_and_restart_report_what_1nce_answered(
     emulator_with_receiver: EmulatorProcess, receiver: HttpsReceiver
 ) -> None:
-    client = make_client(emulator_with_receiver)
+    client = emulator_client(emulator_with_receiver)
     hook = client.create_webhook(spec(url=receiver.url + "/hook"))
     assert client.test_webhook(hook.id).status == "SUCCESS"
     assert receiver.wait_for(1, timeout=10)
@@ -137,33 +121,43 @@ def test_test_and_restart_report_what_1nce_answered(
     assert failed_test.message
 
 
+def test_restarting_a_healthy_webhook_is_a_conflict_naming_the_operation(
+    emulator: EmulatorProcess,
+) -> None:
+    client = emulator_client(emulator)
+    hook = client.create_webhook(spec())
+    with pytest.raises(ConflictError) as caught:
+        client.restart_webhook(hook.id)
+    assert str(caught.value).startswith(f"restart webhook {hook.id} failed at {emulator.base_url}")
+
+
 # --- tokens -----------------------------------------------------------------------------------
 
 
 def test_one_token_serves_every_client_of_the_process(emulator: EmulatorProcess) -> None:
-    first, second = make_client(emulator), make_client(emulator)
+    first, second = emulator_client(emulator), emulator_client(emulator)
     first.list_integrations()
     second.list_integrations()
-    assert len(calls(emulator, "POST", TOKEN_PATH)) == 1
+    assert len(emulator_calls(emulator, "POST", TOKEN_PATH)) == 1
 
 
 def test_concurrent_calls_share_one_token_request(emulator: EmulatorProcess) -> None:
-    client = make_client(emulator)
+    client = emulator_client(emulator)
     with ThreadPoolExecutor(max_workers=4) as pool:
         results = list(pool.map(lambda _: client.list_integrations(), range(8)))
     assert results == [[]] * 8
-    assert len(calls(emulator, "POST", TOKEN_PATH)) == 1
+    assert len(emulator_calls(emulator, "POST", TOKEN_PATH)) == 1
 
 
 def test_a_token_is_renewed_shortly_before_it_expires_not_after_a_401(
     emulator: EmulatorProcess,
 ) -> None:
     clock = FakeClock()
-    client = make_client(emulator, **clock.options())
+    client = emulator_client(emulator, **clock.options())
     client.list_integrations()
     clock.now += 3500  # the emulator's tokens live 3600 s: still well within
     client.list_integrations()
-    assert len(calls(emulator, "POST", TOKEN_PATH)) == 1
+    assert len(emulator_calls(emulator, "POST", TOKEN_PATH)) == 1
     clock.now += 45  # within the last minute of its life
     client.list_integrations()
     assert [(c["method"], c["path"], c["status"]) for c in emulator.admin.calls()] == [
@@ -176,7 +170,7 @@ def test_a_token_is_renewed_shortly_before_it_expires_not_after_a_401(
 
 
 def test_token_expiry_mid_run_is_invisible_to_the_caller(emulator: EmulatorProcess) -> None:
-    client = make_client(emulator)
+    client = emulator_client(emulator)
     created = client.create_webhook(spec())
     emulator.admin.expire_tokens()
     emulator.admin.clear_calls()
@@ -207,7 +201,7 @@ def test_wrong_credentials_fail_with_one_line_naming_the_url_and_the_fix(
 def test_a_wrong_password_never_reuses_a_token_obtained_with_the_right_one(
     emulator: EmulatorProcess,
 ) -> None:
-    make_client(emulator).list_integrations()  # caches a token for user/pass
+    emulator_client(emulator).list_integrations()  # caches a token for user/pass
     impostor = OnenceClient(Settings(emulator.base_url, "user", "not-the-password"), timeout=10)
     with pytest.raises(AuthenticationError):
         impostor.list_integrations()
@@ -218,7 +212,7 @@ def test_a_wrong_password_never_reuses_a_token_obtained_with_the_right_one(
 
 def test_429_waits_as_long_as_retry_after_says(emulator: EmulatorProcess) -> None:
     clock = FakeClock()
-    client = make_client(emulator, **clock.options())
+    client = emulator_client(emulator, **clock.options())
     client.list_integrations()  # token first, so only the list is rate limited
     emulator.admin.add_fault("rate_limit", method="GET", times=2, retry_after=3)
     assert client.list_integrations() == []
@@ -227,7 +221,7 @@ def test_429_waits_as_long_as_retry_after_says(emulator: EmulatorProcess) -> Non
 
 def test_429_beyond_the_wait_budget_fails_at_once(emulator: EmulatorProcess) -> None:
     clock = FakeClock()
-    client = make_client(emulator, max_retry_wait=5, **clock.options())
+    client = emulator_client(emulator, max_retry_wait=5, **clock.options())
     client.list_integrations()
     emulator.admin.add_fault("rate_limit", method="GET", retry_after=30)
     emulator.admin.clear_calls()
@@ -240,7 +234,7 @@ def test_429_beyond_the_wait_budget_fails_at_once(emulator: EmulatorProcess) -> 
 
 def test_a_5xx_on_a_read_is_retried(emulator: EmulatorProcess) -> None:
     clock = FakeClock()
-    client = make_client(emulator, **clock.options())
+    client = emulator_client(emulator, **clock.options())
     client.create_webhook(spec())
     emulator.admin.add_fault("error_before", method="GET", times=2, status=503)
     assert len(client.list_webhooks()) == 1
@@ -248,7 +242,7 @@ def test_a_5xx_on_a_read_is_retried(emulator: EmulatorProcess) -> None:
 
 
 def test_a_persistent_5xx_gives_up_after_max_attempts(emulator: EmulatorProcess) -> None:
-    client = make_client(emulator, max_attempts=3)
+    client = emulator_client(emulator, max_attempts=3)
     client.list_integrations()
     emulator.admin.add_fault("error_before", method="GET")
     emulator.admin.clear_calls()
@@ -258,7 +252,7 @@ def test_a_persistent_5xx_gives_up_after_max_attempts(emulator: EmulatorProcess)
 
 
 def test_403_is_forbidden_not_gone(emulator: EmulatorProcess) -> None:
-    client = make_client(emulator)
+    client = emulator_client(emulator)
     created = client.create_webhook(spec())
     emulator.admin.add_fault("forbidden", method="GET")
     with pytest.raises(ForbiddenError):
@@ -266,7 +260,7 @@ def test_403_is_forbidden_not_gone(emulator: EmulatorProcess) -> None:
 
 
 def test_a_delete_whose_answer_was_lost_counts_as_done(emulator: EmulatorProcess) -> None:
-    client = make_client(emulator)
+    client = emulator_client(emulator)
     created = client.create_webhook(spec())
     emulator.admin.add_fault("error_after", method="DELETE", times=1)
     client.delete_integration(created.id)
@@ -274,11 +268,13 @@ def test_a_delete_whose_answer_was_lost_counts_as_done(emulator: EmulatorProcess
 
 
 def test_a_create_that_times_out_never_leaves_a_duplicate(emulator: EmulatorProcess) -> None:
-    client = make_client(emulator, timeout=0.3)
+    client = emulator_client(emulator, timeout=0.3)
     wanted = spec(name="slow-create")
     emulator.admin.add_fault("latency", method="POST", path="/webhooks$", times=1, latency_ms=1200)
     client.create_webhook(wanted)
     # The first POST is still being handled when the client gives up on it and looks the
     # webhook up; wait until the emulator has answered both POSTs, then count.
-    assert wait_until(lambda: len(calls(emulator, "POST", WEBHOOKS_PATH)) == 2, timeout=15)
-    assert len([h for h in make_client(emulator).list_webhooks() if h.name == "slow-create"]) == 1
+    assert wait_until(lambda: len(emulator_calls(emulator, "POST", WEBHOOKS_PATH)) == 2, timeout=15)
+    assert (
+        len([h for h in emulator_client(emulator).list_webhooks() if h.name == "slow-create"]) == 1
+    )

@@ -11,12 +11,11 @@ import pytest
 import requests
 from onence_emulator.harness import EmulatorProcess
 from pulumi_onence import TokenUnavailableError
-from pulumi_onence._client import OnenceClient, clear_token_cache
-from pulumi_onence._config import Settings
+from pulumi_onence._client import clear_token_cache
 from pulumi_onence._errors import ConflictError, ServerError
 from pulumi_onence._models import Integration
 
-from tests.unit.client_doubles import SECRET, FakeClock, spec
+from tests.unit.client_doubles import SECRET, FakeClock, emulator_calls, emulator_client, spec
 
 WEBHOOKS_PATH = "/management-api/v1/integrate/clouds/webhooks"
 LIST_PATH = "/management-api/v1/integrate/clouds"
@@ -28,16 +27,6 @@ def _fresh_tokens() -> Iterator[None]:
     clear_token_cache()
     yield
     clear_token_cache()
-
-
-def make_client(emulator: EmulatorProcess, **options: Any) -> OnenceClient:
-    options.setdefault("sleep", lambda _: None)
-    options.setdefault("timeout", 10.0)
-    return OnenceClient(Settings(emulator.base_url, "user", "pass"), **options)
-
-
-def count(emulator: EmulatorProcess, method: str, path: str) -> int:
-    return len([c for c in emulator.admin.calls() if (c["method"], c["path"]) == (method, path)])
 
 
 def gets_of_one(emulator: EmulatorProcess) -> int:
@@ -56,7 +45,7 @@ def gets_of_one(emulator: EmulatorProcess) -> int:
 def test_a_5xx_after_commit_is_adopted_and_reported_with_one_post(
     emulator: EmulatorProcess,
 ) -> None:
-    client = make_client(emulator)
+    client = emulator_client(emulator)
     wanted = spec(name="committed-then-500")
     emulator.admin.add_fault("error_after", method="POST", path="/webhooks$", times=1)
     adopted: list[Integration] = []
@@ -64,39 +53,39 @@ def test_a_5xx_after_commit_is_adopted_and_reported_with_one_post(
     assert [h.id for h in client.list_webhooks()] == [hook.id]
     assert hook.url == wanted.url
     assert [a.id for a in adopted] == [hook.id]
-    assert count(emulator, "POST", WEBHOOKS_PATH) == 1
+    assert len(emulator_calls(emulator, "POST", WEBHOOKS_PATH)) == 1
 
 
 def test_a_5xx_before_commit_posts_again_once_the_look_up_shows_nothing_was_made(
     emulator: EmulatorProcess,
 ) -> None:
-    client = make_client(emulator)
+    client = emulator_client(emulator)
     emulator.admin.add_fault("error_before", method="POST", path="/webhooks$", times=1)
     adopted: list[Integration] = []
     hook = client.create_webhook(spec(), on_adopt=adopted.append)
     assert [h.id for h in client.list_webhooks()] == [hook.id]
     assert adopted == []
-    assert count(emulator, "POST", WEBHOOKS_PATH) == 2
+    assert len(emulator_calls(emulator, "POST", WEBHOOKS_PATH)) == 2
 
 
 def test_a_create_that_keeps_failing_creates_nothing(emulator: EmulatorProcess) -> None:
-    client = make_client(emulator, max_attempts=3)
+    client = emulator_client(emulator, max_attempts=3)
     emulator.admin.add_fault("error_before", method="POST", path="/webhooks$")
     with pytest.raises(ServerError):
         client.create_webhook(spec())
     emulator.admin.clear_faults()
     assert client.list_webhooks() == []
-    assert count(emulator, "POST", WEBHOOKS_PATH) == 3
+    assert len(emulator_calls(emulator, "POST", WEBHOOKS_PATH)) == 3
 
 
 def test_failed_look_ups_are_retried_within_the_call(emulator: EmulatorProcess) -> None:
     clock = FakeClock()
-    client = make_client(emulator, **clock.options())
+    client = emulator_client(emulator, **clock.options())
     emulator.admin.add_fault("error_after", method="POST", path="/webhooks$", times=1)
     emulator.admin.add_fault("error_before", method="GET", path="/clouds$", times=2, status=503)
     hook = client.create_webhook(spec(name="look-up-retried"))
     assert [h.id for h in client.list_webhooks()] == [hook.id]
-    assert count(emulator, "POST", WEBHOOKS_PATH) == 1
+    assert len(emulator_calls(emulator, "POST", WEBHOOKS_PATH)) == 1
     assert len(clock.sleeps) == 2
 
 
@@ -107,17 +96,17 @@ def test_when_the_look_up_fails_too_the_next_create_finds_and_adopts_the_webhook
     emulator.admin.add_fault("error_after", method="POST", path="/webhooks$", times=1)
     emulator.admin.add_fault("error_before", method="GET", path="/clouds$", times=3, status=503)
     with pytest.raises(ServerError) as caught:
-        make_client(emulator, max_attempts=3).create_webhook(wanted)
+        emulator_client(emulator, max_attempts=3).create_webhook(wanted)
     assert "run `pulumi up` again" in str(caught.value)
-    assert count(emulator, "POST", WEBHOOKS_PATH) == 1
+    assert len(emulator_calls(emulator, "POST", WEBHOOKS_PATH)) == 1
 
     # The next `pulumi up`: a fresh process and client.
     clear_token_cache()
     adopted: list[Integration] = []
-    hook = make_client(emulator).create_webhook(wanted, on_adopt=adopted.append)
+    hook = emulator_client(emulator).create_webhook(wanted, on_adopt=adopted.append)
     assert [a.id for a in adopted] == [hook.id]
-    assert [h.id for h in make_client(emulator).list_webhooks()] == [hook.id]
-    assert count(emulator, "POST", WEBHOOKS_PATH) == 2  # the second one answered 409
+    assert [h.id for h in emulator_client(emulator).list_webhooks()] == [hook.id]
+    assert len(emulator_calls(emulator, "POST", WEBHOOKS_PATH)) == 2  # the second one answered 409
 
 
 # --- 409: the URL is taken ------------------------------------------------------------------
@@ -127,20 +116,20 @@ def test_a_webhook_left_by_a_killed_run_is_adopted_on_the_first_attempt(
     emulator: EmulatorProcess,
 ) -> None:
     wanted = spec(name="orphan")
-    orphan = make_client(emulator).create_webhook(wanted)  # created, then the run died
+    orphan = emulator_client(emulator).create_webhook(wanted)  # created, then the run died
     emulator.admin.clear_calls()
     adopted: list[Integration] = []
-    hook = make_client(emulator).create_webhook(wanted, on_adopt=adopted.append)
+    hook = emulator_client(emulator).create_webhook(wanted, on_adopt=adopted.append)
     assert hook.id == orphan.id
     assert [a.id for a in adopted] == [orphan.id]
-    assert len(make_client(emulator).list_webhooks()) == 1
-    assert count(emulator, "POST", WEBHOOKS_PATH) == 1  # the 409; no second POST
+    assert len(emulator_client(emulator).list_webhooks()) == 1
+    assert len(emulator_calls(emulator, "POST", WEBHOOKS_PATH)) == 1  # the 409; no second POST
 
 
 def test_a_webhook_with_the_url_and_another_name_is_never_taken(
     emulator: EmulatorProcess,
 ) -> None:
-    client = make_client(emulator)
+    client = emulator_client(emulator)
     for i in range(3):
         client.create_webhook(spec(name=f"bystander-{i}"))
     first = client.create_webhook(spec(name="first-owner"))
@@ -168,7 +157,7 @@ def test_a_5xx_from_the_token_endpoint_is_not_an_ambiguous_create_and_sends_no_p
 ) -> None:
     emulator.admin.add_fault("error_before", method="POST", path="/oauth/token$", status=503)
     with pytest.raises(TokenUnavailableError) as caught:
-        make_client(emulator, max_attempts=3).create_webhook(spec(name="no-token"))
+        emulator_client(emulator, max_attempts=3).create_webhook(spec(name="no-token"))
     assert [(c["method"], c["path"]) for c in emulator.admin.calls()] == [("POST", TOKEN_PATH)] * 3
     assert "may have been created" not in str(caught.value)
     assert caught.value.api_url == emulator.base_url
@@ -207,7 +196,7 @@ def test_a_create_whose_connection_was_never_made_is_posted_again(
     session = requests.Session()
     session.mount("http://", adapter)
     clock = FakeClock()
-    client = make_client(emulator, session=session, **clock.options())
+    client = emulator_client(emulator, session=session, **clock.options())
     adopted: list[Integration] = []
     hook = client.create_webhook(spec(name=f"never-connected-{astray}"), on_adopt=adopted.append)
     assert adapter.redirected == 1
@@ -218,7 +207,7 @@ def test_a_create_whose_connection_was_never_made_is_posted_again(
         ("POST", TOKEN_PATH),
         ("POST", WEBHOOKS_PATH),
     ]
-    assert count(emulator, "POST", WEBHOOKS_PATH) == 1
+    assert len(emulator_calls(emulator, "POST", WEBHOOKS_PATH)) == 1
     assert len(clock.sleeps) == 1
 
 
@@ -232,14 +221,14 @@ def test_one_create_waits_no_longer_than_its_budget_in_total(emulator: EmulatorP
     emulator.admin.add_fault("error_before", method="GET", path="/clouds$", times=1)
     clock = FakeClock()
     budget = 10.0
-    client = make_client(
+    client = emulator_client(
         emulator, max_retry_wait=budget, backoff=2.0, backoff_cap=8.0, **clock.options()
     )
     with pytest.raises(ServerError):
         client.create_webhook(spec(name="budgeted"))
-    assert count(emulator, "POST", TOKEN_PATH) == 3
-    assert count(emulator, "GET", LIST_PATH) >= 2
-    assert count(emulator, "POST", WEBHOOKS_PATH) >= 2
+    assert len(emulator_calls(emulator, "POST", TOKEN_PATH)) == 3
+    assert len(emulator_calls(emulator, "GET", LIST_PATH)) >= 2
+    assert len(emulator_calls(emulator, "POST", WEBHOOKS_PATH)) >= 2
     assert clock.elapsed == pytest.approx(budget)
     emulator.admin.clear_faults()
     assert client.list_webhooks() == []

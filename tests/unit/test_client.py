@@ -5,6 +5,7 @@ and the waiting budget of a whole create (on a clock that never waits)."""
 from __future__ import annotations
 
 import json
+import socket
 import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
@@ -22,6 +23,7 @@ from pulumi_onence._errors import (
     ConflictError,
     RateLimitedError,
     ServerError,
+    TransportError,
     ValidationError,
 )
 from pulumi_onence._models import Integration, WebhookPatch
@@ -312,6 +314,42 @@ def test_a_failed_look_up_after_an_ambiguous_create_says_the_next_up_finds_it() 
     assert "run `pulumi up` again" in text
     assert len(adapter.requests_to(WEBHOOKS, "POST")) == 1  # no blind second POST
     assert len(adapter.requests_to(LIST)) == 2  # the look-up was retried
+
+
+# --- an API that cannot be reached ---------------------------------------------------------
+
+
+def closed_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+    return port
+
+
+@pytest.mark.parametrize(
+    ("base_url", "why"),
+    [
+        (f"http://127.0.0.1:{closed_port()}/management-api", "the connection was refused"),
+        ("https://onence-api.invalid/management-api", "the host name did not resolve"),
+    ],
+)
+def test_an_unreachable_api_is_one_line_naming_the_url_and_the_fix(base_url: str, why: str) -> None:
+    clock = FakeClock()
+    client = OnenceClient(
+        Settings(base_url, "user", "unreachable-pw-5e"),
+        max_attempts=3,
+        timeout=5,
+        **clock.options(),
+    )
+    with pytest.raises(TransportError) as caught:
+        client.list_integrations()
+    assert str(caught.value) == (
+        f"list integrations failed at {base_url}: {why} after 3 attempt(s); "
+        "check onence:apiUrl (or ONENCE_API_URL) and the network"
+    )
+    assert caught.value.__cause__ is None
+    assert caught.value.__suppress_context__
+    assert len(clock.sleeps) == 2
 
 
 # --- safety of the connection ---------------------------------------------------------------
