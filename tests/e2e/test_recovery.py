@@ -9,6 +9,7 @@ webhooks that no state records. The README's "Troubleshooting" steps (`pulumi ca
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from typing import Any
 
@@ -16,7 +17,7 @@ import pytest
 from pulumi_onence._resource import default_name
 
 from tests.e2e.conftest import OnenceApi, program_for, writes
-from tests.e2e.convergence import check
+from tests.e2e.convergence import check, recorded
 from tests.e2e.killed_run import KilledUp, wait_for
 
 pytestmark = pytest.mark.e2e
@@ -25,6 +26,7 @@ N = 24
 HEADER_SECRET = "hdr-secret-recovery-7e2f-never-print"
 CREATE_LATENCY_MS = 400  # slow creates down, so the kill lands with several in flight
 POST = ("POST", "/management-api/v1/integrate/clouds/webhooks")
+ADOPTED = re.compile(r"adopted existing webhook (\S+) \(")
 
 
 def declared(project: str, stack: str) -> list[dict[str, Any]]:
@@ -101,11 +103,12 @@ def test_killed_up_recovers_with_the_documented_steps(make_stack, emulator, onen
     assert "currently locked" in locked.stdout + locked.stderr
     stack.run("cancel", "--yes", "--stack", stack.stack)
     # 2. Drop the creates the state left pending (their outcome is unknown to the engine).
-    refreshed = stack.refresh("--clear-pending-creates")
-    assert refreshed.returncode == 0
+    stack.run("refresh", "--yes", "--clear-pending-creates", "--stack", stack.stack)
+    assert not stack.export()["deployment"].get("pending_operations")
+    unrecorded = {h["name"] for h in onence_api.webhooks()} - set(recorded(stack))
     # 3. `up`: what exists in 1NCE unrecorded is adopted, the rest is created.
     emulator.admin.clear_calls()
-    stack.up()
+    final = stack.run("up", "--yes", "--stack", stack.stack)
 
     result = check(expected, onence_api, stack)
     assert result.converged, result
@@ -113,6 +116,8 @@ def test_killed_up_recovers_with_the_documented_steps(make_stack, emulator, onen
     created = [c for c in emulator.admin.calls() if (c["method"], c["path"]) == POST]
     assert sum(1 for c in created if c["status"] == 201) == N - in_1nce, created
     assert all(w[0] == "POST" for w in writes(emulator.admin.calls())), "no update or delete"
+    # The output says, one line per webhook, which ones were adopted.
+    assert set(ADOPTED.findall(final.stdout + final.stderr)) == unrecorded
     # And the stack is settled: nothing left to do.
     emulator.admin.clear_calls()
     again = stack.preview("--expect-no-changes", check=False)
