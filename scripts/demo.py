@@ -2,9 +2,11 @@
 
 It starts a local HTTPS receiver (its own trustme CA) and the 1NCE emulator (trusting that CA),
 applies the fleet example with `pulumi up`, has 1NCE send a test message and a telemetry event
-and shows them arriving with their headers, shows that a second `pulumi up` and a `pulumi refresh`
-change nothing, then destroys the stack and stops everything it started. Header values are shown
-only as "matches the configured secret": the demo prints no secret.
+and shows them arriving with their headers, shows that a second `pulumi up` writes nothing, that
+`pulumi refresh` brings in what 1NCE changed by itself (the first delivery activates a webhook)
+and that a preview then finds no drift, destroys the stack and stops everything it started.
+Every step says what it shows, as measured, not as hoped. Header values are shown only as
+"matches the configured secret": the demo prints no secret.
 """
 
 from __future__ import annotations
@@ -54,6 +56,30 @@ def describe(record: object, secrets: dict[str, str]) -> tuple[str, bool]:
     return "  ".join(parts), ok
 
 
+# What `pulumi refresh` may change by itself: fields 1NCE sets, never ones the program declares.
+WATCHED_OUTPUTS = ("state", "lastSuccessfulMessageDelivery", "error")
+
+
+def outputs_by_resource(stack: PulumiStack) -> dict[str, dict[str, object]]:
+    """The webhooks' non-secret outputs that 1NCE sets, by resource name, from the state."""
+    return {
+        str(r["urn"]).rsplit("::", 1)[-1]: {k: r.get("outputs", {}).get(k) for k in WATCHED_OUTPUTS}
+        for r in stack.resources()
+    }
+
+
+def state_changes(
+    before: dict[str, dict[str, object]], after: dict[str, dict[str, object]]
+) -> list[str]:
+    """One line per changed field: `resource: field old -> new`."""
+    return [
+        f"{name}: {key} {before.get(name, {}).get(key)} -> {value}"
+        for name, fields in sorted(after.items())
+        for key, value in fields.items()
+        if before.get(name, {}).get(key) != value
+    ]
+
+
 def main() -> int:
     started = time.monotonic()
     with tempfile.TemporaryDirectory(prefix="onence-demo-") as tmp, HttpsReceiver() as receiver:
@@ -90,7 +116,10 @@ def main() -> int:
                 .read_text()
                 .replace("runtime:", f"main: {REPO / 'examples' / 'fleet'}\nruntime:", 1)
             )
-            step("pulumi stack init demo (local file backend, passphrase secrets)")
+            step(
+                "pulumi stack init demo (local file backend, passphrase secrets), then its config: "
+                "the emulator's URL and user, the header secrets"
+            )
             stack.init()
             stack.configure_emulator(emulator.base_url, USER, PASSWORD)
             stack.set_config("webhooksFile", str(webhooks_file))
@@ -149,7 +178,7 @@ def main() -> int:
                 if not ok or device["iccid"] not in record.query:
                     return 1
 
-            step("pulumi up again: nothing to change")
+            step("pulumi up again: the same program, so no write to 1NCE")
             emulator.admin.clear_calls()
             second = stack.up()
             show(second.stdout)
@@ -162,17 +191,48 @@ def main() -> int:
             if writes:
                 print(f"    UNEXPECTED writes on a no-op up: {writes}")
                 return 1
+            print("    no POST, PATCH or DELETE reached 1NCE (`up` does not read 1NCE back)")
 
-            step("pulumi refresh: 1NCE matches the state, no drift")
+            step("pulumi refresh: read every webhook back from 1NCE into the state")
+            prior = outputs_by_resource(stack)
             show(stack.refresh().stdout)
+            changed = state_changes(prior, outputs_by_resource(stack))
+            if changed:
+                print("    what the refresh changed in the state (fields 1NCE sets itself):")
+                for line in changed:
+                    print(f"      {line}")
+            else:
+                print("    the refresh changed nothing in the state")
+            print(
+                "    (the Outputs the refresh prints are the last up's; "
+                "the program recomputes them in the next preview)"
+            )
+
+            step(
+                "pulumi preview --expect-no-changes: no drift, no webhook to create, update "
+                "or delete (the command fails otherwise)"
+            )
             preview = stack.preview("--expect-no-changes")
             show(preview.stdout)
+            if "webhookStates" in "".join(
+                line for line in preview.stdout.splitlines(keepends=True) if "~" in line
+            ):
+                print(
+                    "    the `~ webhookStates` lines are the stack's exported outputs following "
+                    "the refreshed state, not a change to 1NCE"
+                )
 
             step("pulumi destroy: remove the webhooks, then the stack")
+            emulator.admin.clear_calls()
             show(stack.destroy().stdout)
             stack.run("stack", "rm", "--yes", "demo")
-            left = [c for c in emulator.admin.calls() if c["method"] == "DELETE"]
-            print(f"    {len(left)} DELETE calls; the emulator is empty again")
+            print("    pulumi stack rm demo: the stack's history and config are removed too")
+            deleted = [
+                c for c in emulator.admin.calls() if c["method"] == "DELETE" and c["status"] == 204
+            ]
+            print(f"    1NCE answered 204 to {len(deleted)} DELETE calls for {len(hooks)} webhooks")
+            if len(deleted) != len(hooks):
+                return 1
 
             leaked = [s for s in (PASSWORD, TELEMETRY_KEY, OPS_TOKEN) if s in stack.output_text()]
             if leaked:
