@@ -224,14 +224,12 @@ class OnenceClient:
                 body = self._request(call, "POST", _WEBHOOKS, json=spec.to_api(), idempotent=False)
                 return Integration.model_validate(body)
             except ConflictError as conflict:
-                return self._adopt(
-                    call, spec, self._resolve_conflict(call, spec, conflict), on_adopt
-                )
+                return self._adopt(spec, self._resolve_conflict(call, spec, conflict), on_adopt)
             except _MaybeSentError as ambiguous:
                 log.info("create of %r may have reached 1NCE; looking it up", spec.name)
                 existing = self._look_up_created(call, spec, ambiguous.error)
                 if existing is not None:
-                    return self._adopt(call, spec, existing, on_adopt)
+                    return self._adopt(spec, existing, on_adopt)
                 if not call.budget.backoff(attempt):
                     raise ambiguous.error from None
         raise AssertionError("unreachable: the last attempt returns or raises")  # pragma: no cover
@@ -282,12 +280,9 @@ class OnenceClient:
 
     # --- create: adoption and conflicts -------------------------------------------------
 
+    @staticmethod
     def _adopt(
-        self,
-        call: _Call,
-        spec: WebhookSpec,
-        existing: Integration,
-        on_adopt: Callable[[Integration], None] | None,
+        spec: WebhookSpec, existing: Integration, on_adopt: Callable[[Integration], None] | None
     ) -> Integration:
         log.info("webhook %r exists already (id %s); adopting it", spec.name, existing.id)
         if on_adopt is not None:
@@ -303,7 +298,7 @@ class OnenceClient:
         with a fix that says the next ``pulumi up`` finds the webhook.
         """
         try:
-            return self._same_name_holder(call, spec)
+            return self._url_holder(call, spec, any_name=False)
         except OnenceError as failed:
             detail = f"the look-up that followed failed too ({type(failed).__name__})"
             fix = (
@@ -319,22 +314,15 @@ class OnenceClient:
     def _resolve_conflict(
         self, call: _Call, spec: WebhookSpec, conflict: ConflictError
     ) -> Integration:
-        """The holder of the URL if it is this webhook; otherwise a ``ConflictError`` naming it."""
+        """The holder of the URL if it has this name; otherwise a ``ConflictError`` naming it."""
         try:
-            mine = self._same_name_holder(call, spec)
+            holder = self._url_holder(call, spec, any_name=True)
         except OnenceError:
-            raise self._conflict(call, conflict, None, "could not be identified") from None
-        if mine is not None:
-            return mine
-        try:
-            other = self._other_holder(call, spec)
-        except OnenceError:
-            raise self._conflict(call, conflict, None, "could not be identified") from None
-        raise self._conflict(call, conflict, other, "was not found") from None
-
-    def _conflict(
-        self, call: _Call, conflict: ConflictError, holder: Integration | None, unknown: str
-    ) -> ConflictError:
+            holder, unknown = None, "could not be identified (the look-up failed)"
+        else:
+            unknown = "was not found"
+        if holder is not None and holder.name == spec.name:
+            return holder
         if holder is not None:
             detail = (
                 f"{conflict.message}: the URL belongs to integration {holder.id} named "
@@ -350,39 +338,32 @@ class OnenceClient:
                 "find it with `onence status` or in the 1NCE portal, then adopt it with "
                 "adopt_id= or delete it"
             )
-        return ConflictError(
+        raise ConflictError(
             conflict.status,
             detail,
             operation=call.operation,
             api_url=self.settings.api_url,
             fix=fix,
-        )
+        ) from None
 
-    def _same_name_holder(self, call: _Call, spec: WebhookSpec) -> Integration | None:
-        """The webhook named ``spec.name`` whose URL is ``spec.url`` (list, then get-one)."""
-        candidates = [w for w in self._webhooks(call) if w.name == spec.name]
-        candidates.sort(key=lambda w: w.created_time or "", reverse=True)
+    def _url_holder(self, call: _Call, spec: WebhookSpec, *, any_name: bool) -> Integration | None:
+        """The webhook whose URL is ``spec.url``: one list, then get-one of the candidates.
+
+        Webhooks named ``spec.name`` are read first (newest first); with ``any_name``, up to
+        ``_MAX_HOLDER_LOOKUPS`` others follow (the list carries no URLs).
+        """
+        webhooks = sorted(self._webhooks(call), key=lambda w: w.created_time or "", reverse=True)
+        candidates = [w for w in webhooks if w.name == spec.name]
+        if any_name:
+            candidates += [w for w in webhooks if w.name != spec.name][:_MAX_HOLDER_LOOKUPS]
         for candidate in candidates:
-            found = self._get_if_present(call, candidate.id)
-            if found is not None and found.url == spec.url:
+            try:
+                found = self._get(call, candidate.id)
+            except NotFoundError:
+                continue
+            if found.url == spec.url:
                 return found
         return None
-
-    def _other_holder(self, call: _Call, spec: WebhookSpec) -> Integration | None:
-        """The webhook of another name that holds ``spec.url``: newest first, bounded."""
-        others = [w for w in self._webhooks(call) if w.name != spec.name]
-        others.sort(key=lambda w: w.created_time or "", reverse=True)
-        for candidate in others[:_MAX_HOLDER_LOOKUPS]:
-            found = self._get_if_present(call, candidate.id)
-            if found is not None and found.url == spec.url:
-                return found
-        return None
-
-    def _get_if_present(self, call: _Call, integration_id: str) -> Integration | None:
-        try:
-            return self._get(call, integration_id)
-        except NotFoundError:
-            return None
 
     # --- reads --------------------------------------------------------------------------
 
