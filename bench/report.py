@@ -208,7 +208,7 @@ def import_table(measured: Mapping[str, Any] | None) -> list[str]:
         if item is None:
             continue
         samples = item["samples_ms"]
-        watched = ", ".join(item["watched"]) or "none of " + ", ".join(("pydantic", "requests"))
+        watched = ", ".join(item["watched"]) or "no pydantic, no requests"
         rows.append(
             [
                 f"`{item['line']}`",
