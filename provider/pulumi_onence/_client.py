@@ -423,7 +423,7 @@ class OnenceClient:
         except ServerError as exc:
             raise TokenUnavailableError(
                 exc.status,
-                f"the token request answered {exc.status} {exc.message}",
+                f"the token request failed: {exc.message}",
                 operation=call.operation,
                 api_url=self.settings.api_url,
             ) from None
