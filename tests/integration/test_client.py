@@ -21,11 +21,16 @@ from pulumi_onence._errors import (
 )
 from pulumi_onence._models import EventType, WebhookPatch
 
-from tests.unit.client_doubles import SECRET, FakeClock, emulator_calls, emulator_client, spec
-
-WEBHOOKS_PATH = "/management-api/v1/integrate/clouds/webhooks"
-LIST_PATH = "/management-api/v1/integrate/clouds"
-TOKEN_PATH = "/management-api/oauth/token"
+from tests.unit.client_doubles import (
+    LIST_PATH,
+    SECRET,
+    TOKEN_PATH,
+    WEBHOOKS_PATH,
+    FakeClock,
+    emulator_calls,
+    emulator_client,
+    spec,
+)
 
 
 @pytest.fixture(autouse=True)

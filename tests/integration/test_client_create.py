@@ -15,11 +15,16 @@ from pulumi_onence._client import clear_token_cache
 from pulumi_onence._errors import ConflictError, ServerError
 from pulumi_onence._models import Integration
 
-from tests.unit.client_doubles import SECRET, FakeClock, emulator_calls, emulator_client, spec
-
-WEBHOOKS_PATH = "/management-api/v1/integrate/clouds/webhooks"
-LIST_PATH = "/management-api/v1/integrate/clouds"
-TOKEN_PATH = "/management-api/oauth/token"
+from tests.unit.client_doubles import (
+    LIST_PATH,
+    SECRET,
+    TOKEN_PATH,
+    WEBHOOKS_PATH,
+    FakeClock,
+    emulator_calls,
+    emulator_client,
+    spec,
+)
 
 
 @pytest.fixture(autouse=True)

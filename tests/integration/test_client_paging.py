@@ -11,9 +11,8 @@ from onence_emulator.harness import EmulatorProcess
 from pulumi_onence._client import OnenceClient, clear_token_cache
 from pulumi_onence._config import Settings
 
-from tests.unit.client_doubles import spec
+from tests.unit.client_doubles import LIST_PATH, spec
 
-LIST_PATH = "/management-api/v1/integrate/clouds"
 COUNT = 120
 
 # List calls for 121 integrations (120 webhooks, one AWS) with the client's preferred page

@@ -15,6 +15,10 @@ from pulumi_onence._config import Settings
 from pulumi_onence._models import WebhookSpec
 
 SECRET = "x-api-key-value-4f1c"
+#: Paths as the emulator's call log shows them.
+WEBHOOKS_PATH = "/management-api/v1/integrate/clouds/webhooks"
+LIST_PATH = "/management-api/v1/integrate/clouds"
+TOKEN_PATH = "/management-api/oauth/token"
 
 
 class FakeClock:
