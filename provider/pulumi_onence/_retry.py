@@ -1,10 +1,10 @@
 """One retry policy, and one waiting budget per public client call.
 
 A public call (a create, an update, a list) may send several requests: a token request, the
-write, look-ups after an ambiguous create, several pages. All of them draw on ONE budget, so a
-call gives up ``max_wait`` seconds after it started (plus at most one request's timeout),
-however many requests it needed. The clock is injectable so tests can check this exactly
-without waiting.
+write, look-ups after an ambiguous create, several pages. All of them draw on ONE budget: no
+retry starts later than ``max_wait`` seconds after the call started, so the call's waiting
+never adds up to more than that, however many requests it needed. The clock is injectable so
+tests can check this exactly without waiting.
 
 Whether a failed request may be sent again depends on whether it could have reached 1NCE.
 That is decided from the exception's type, never from its text: a connection that was never
