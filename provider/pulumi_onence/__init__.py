@@ -8,13 +8,14 @@ Example::
                    event_types=[EventType.TELEMETRY_DATA])
 
 Importing this package has no side effects: the provider it registers is pickled by
-reference and builds its HTTP client only inside the Pulumi plugin process. The resource and
-provider classes load the Pulumi SDK on first use, so the `onence` command starts quickly.
+reference and builds its HTTP client only inside the Pulumi plugin process. The client, the
+models and the resource load requests, pydantic and the Pulumi SDK on first use, so a program
+that only declares webhooks never loads requests or pydantic, and the `onence` command
+starts quickly.
 """
 
 from typing import TYPE_CHECKING, Any
 
-from ._client import OnenceClient
 from ._config import DEFAULT_API_URL, Settings, load_settings
 from ._errors import (
     ApiError,
@@ -31,13 +32,22 @@ from ._errors import (
     TransportError,
     ValidationError,
 )
-from ._models import EventType, Integration, RestartResult, TestResult, WebhookSpec
+from ._vocabulary import EventType, IntegrationState
 
 if TYPE_CHECKING:
+    from ._client import OnenceClient
+    from ._models import Integration, RestartResult, TestResult, WebhookSpec
     from ._provider import WebhookProvider
     from ._resource import Webhook, WebhookArgs
 
+#: Loaded on first use: the client needs requests, the models pydantic, the resource the
+#: Pulumi SDK. A program that only declares webhooks loads neither requests nor pydantic.
 _LAZY = {
+    "OnenceClient": "_client",
+    "Integration": "_models",
+    "RestartResult": "_models",
+    "TestResult": "_models",
+    "WebhookSpec": "_models",
     "Webhook": "_resource",
     "WebhookArgs": "_resource",
     "WebhookProvider": "_provider",
@@ -45,7 +55,7 @@ _LAZY = {
 
 
 def __getattr__(name: str) -> Any:
-    """Import the Pulumi-dependent classes when they are first asked for."""
+    """Import the heavier classes when they are first asked for."""
     module_name = _LAZY.get(name)
     if module_name is None:
         raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
@@ -69,6 +79,7 @@ __all__ = [
     "EventType",
     "ForbiddenError",
     "Integration",
+    "IntegrationState",
     "InvalidSpecError",
     "NotFoundError",
     "OnenceClient",

@@ -1,30 +1,34 @@
 """Webhook inputs and API views: the only place inputs are validated.
 
-``WebhookSpec`` is what a user declares (validated, camelCase on the wire);
-``Integration`` is what 1NCE reports about one integration (webhook or AWS). Neither model
-quotes a rejected value in its errors, and neither shows header values in its ``repr``.
+``WebhookInputs`` is everything a user declares (validated once, camelCase in state);
+``WebhookSpec`` is the webhook to create (the POST body); ``WebhookPatch`` the fields to change
+(the PATCH body); ``Integration`` is what 1NCE reports about one integration (webhook or AWS).
+camelCase exists only at the wire and in state: Python names are snake_case and the models'
+aliases translate. No model quotes a rejected value in its errors, and none shows header values
+in its ``repr``.
 
 Example::
 
-    spec = WebhookSpec.from_inputs({
+    inputs = WebhookInputs.parse({
         "name": "fleet-telemetry",
         "url": "https://ingest.example.com/1nce?iccid=:iccid:",
         "headers": {"x-api-key": "..."},
         "eventTypes": ["TELEMETRY_DATA"],
     })
-    body = spec.to_api()
+    body = inputs.spec().to_api()
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Collection, Mapping
-from enum import StrEnum
-from typing import Annotated, Any, ClassVar
+from typing import Annotated, Any, ClassVar, Literal
 from urllib.parse import urlsplit
 
 from pydantic import (
+    AfterValidator,
     BaseModel,
+    BeforeValidator,
     ConfigDict,
     Field,
     StrictBool,
@@ -36,38 +40,115 @@ from pydantic import ValidationError as PydanticValidationError
 from pydantic.alias_generators import to_camel
 
 from ._errors import InvalidSpecError
+from ._vocabulary import MAX_NAME_LENGTH, EventType, IntegrationState
 
 __all__ = [
     "MAX_NAME_LENGTH",
+    "MAX_URL_LENGTH",
     "EventType",
     "Integration",
+    "IntegrationState",
     "RestartResult",
+    "RestartStatus",
     "TestResult",
+    "TestStatus",
+    "WebhookInputs",
     "WebhookPatch",
     "WebhookSpec",
     "is_masked",
 ]
 
-MAX_NAME_LENGTH = 128
 MAX_URL_LENGTH = 2048
 _TOKEN = re.compile(r"^[!#$%&'*+.^_`|~0-9A-Za-z-]+$")  # RFC 9110 header field name
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 
-
-class EventType(StrEnum):
-    """The event types a webhook can subscribe to (``TEST_MESSAGE`` is sent, never subscribed)."""
-
-    TELEMETRY_DATA = "TELEMETRY_DATA"
-    LIFECYCLE = "LIFECYCLE"
-    ERROR = "ERROR"
-    GEOFENCE = "GEOFENCE"
-    LOCATION = "LOCATION"
+#: ``testStatus`` of a test answer.
+TestStatus = Literal["SUCCESS", "FAILURE"]
+#: ``restartStatus`` of a restart answer.
+RestartStatus = Literal["SUCCESS", "FAILURE"]
 
 
 def is_masked(headers: Mapping[str, str] | None) -> bool:
     """Whether header values read back from the API are masked (``****``) rather than real."""
     return bool(headers) and any(set(str(v)) <= {"*"} for v in (headers or {}).values())
 
+
+# --- the rules, one per property (reasons never quote the value) -----------------------
+
+
+def _printable_name(value: str) -> str:
+    if not value.strip():
+        raise ValueError("must not be blank")
+    if _CONTROL.search(value):
+        raise ValueError("must not contain control characters")
+    return value
+
+
+def _https_url(value: str) -> str:
+    if len(value) > MAX_URL_LENGTH:
+        raise ValueError(f"must be at most {MAX_URL_LENGTH} characters")
+    if _CONTROL.search(value) or " " in value:
+        raise ValueError("must not contain spaces or control characters")
+    parts = urlsplit(value)
+    if parts.scheme.lower() != "https":
+        raise ValueError("must be an https:// URL (1NCE delivers over HTTPS only)")
+    if "@" in parts.netloc:
+        raise ValueError("must not contain user:password@; send credentials in headers")
+    if not parts.hostname:
+        raise ValueError("must name a host")
+    if not parts.hostname.isascii():
+        raise ValueError("give internationalised domain names in punycode (xn--...)")
+    try:
+        parts.port  # noqa: B018 - raises on a malformed port
+    except ValueError:
+        raise ValueError("has an invalid port") from None
+    return value
+
+
+def _valid_headers(value: dict[str, str]) -> dict[str, str]:
+    for key, item in value.items():
+        if not _TOKEN.match(key):
+            raise ValueError(f"header name {key!r} is not a valid HTTP header name")
+        if "\r" in item or "\n" in item or "\x00" in item:
+            raise ValueError(f"the value of header {key!r} contains a line break")
+        try:
+            item.encode("latin-1")
+        except UnicodeEncodeError:
+            raise ValueError(
+                f"the value of header {key!r} has characters outside Latin-1 (ISO-8859-1), "
+                "which HTTP cannot send, so every delivery would fail; use ASCII or encode it"
+            ) from None
+    return value
+
+
+def _as_set(value: Any) -> Any:
+    """Event types in declared order without duplicates; one string is not a list."""
+    if isinstance(value, str):
+        raise ValueError("must be a list of event types, not one string")
+    if isinstance(value, list | tuple | set | frozenset):
+        seen: dict[Any, None] = {}
+        try:
+            for item in value:
+                seen.setdefault(item, None)
+        except TypeError:  # an unhashable item: let the item validation name it
+            return tuple(value)
+        return tuple(seen)
+    return value
+
+
+def _integration_id(value: str) -> str:
+    if not value.strip():
+        raise ValueError("must be a non-empty integration id")
+    return value
+
+
+Name = Annotated[
+    StrictStr, Field(min_length=1, max_length=MAX_NAME_LENGTH), AfterValidator(_printable_name)
+]
+Url = Annotated[StrictStr, AfterValidator(_https_url)]
+Headers = Annotated[dict[StrictStr, StrictStr], AfterValidator(_valid_headers)]
+EventTypes = Annotated[tuple[EventType, ...], BeforeValidator(_as_set), Field(min_length=1)]
+IntegrationId = Annotated[StrictStr, AfterValidator(_integration_id)]
 
 _KNOWN_TYPES = ", ".join(e.value for e in EventType)
 
@@ -90,7 +171,7 @@ def _reason(prop: str, loc: tuple[Any, ...], err: Mapping[str, Any], value: Any)
             return f"must list at least one event type ({_KNOWN_TYPES})"
         if kind in {"list_type", "tuple_type"}:
             return f"must be a list of event types ({_KNOWN_TYPES})"
-    if prop == "jsonPayloadEnabled" and kind.startswith("bool"):
+    if prop in {"jsonPayloadEnabled", "restartIfFailed"} and kind.startswith("bool"):
         return "must be true or false"
     if prop == "headers":
         if len(loc) > 1 and kind == "string_type":
@@ -103,23 +184,8 @@ def _reason(prop: str, loc: tuple[Any, ...], err: Mapping[str, Any], value: Any)
     return f"header {str(loc[1])!r}: {reason}" if prop == "headers" and len(loc) > 1 else reason
 
 
-class WebhookSpec(BaseModel):
-    """A webhook as declared: what ``create`` sends and ``update`` compares against.
-
-    Parameters
-    ----------
-    name:
-        1 to 128 characters; 1NCE cannot rename, so a new name means a new webhook.
-    url:
-        ``https://`` URL, no ``user:password@``; placeholders ``:iccid:``, ``:imsi:``, ``:ip:``
-        are allowed. Internationalised domains must be given in punycode.
-    headers:
-        Header name to value, strings only; values are secrets. Placeholders allowed.
-    event_types:
-        A non-empty set of ``EventType`` values (order kept, duplicates dropped).
-    json_payload_enabled:
-        Forward parsable payloads as JSON instead of base64 (default ``False``).
-    """
+class _Wire(BaseModel):
+    """snake_case in Python, camelCase on the wire and in state; no value in any error."""
 
     model_config = ConfigDict(
         frozen=True,
@@ -129,76 +195,70 @@ class WebhookSpec(BaseModel):
         populate_by_name=True,
     )
 
-    #: camelCase property names, as in Pulumi state and on the wire.
-    PROPERTIES: ClassVar[tuple[str, ...]] = (
-        "name",
-        "url",
-        "headers",
-        "eventTypes",
-        "jsonPayloadEnabled",
-    )
 
-    name: Annotated[StrictStr, Field(min_length=1, max_length=MAX_NAME_LENGTH)]
-    url: StrictStr
-    headers: dict[StrictStr, StrictStr] = Field(default_factory=dict, repr=False)
-    event_types: Annotated[tuple[EventType, ...], Field(min_length=1)]
+class _WebhookFields(_Wire):
+    """What 1NCE stores about a webhook besides its name."""
+
+    url: Url
+    headers: Headers = Field(default_factory=dict, repr=False)
+    event_types: EventTypes
     json_payload_enabled: StrictBool = False
 
-    @field_validator("name")
-    @classmethod
-    def _name_printable(cls, value: str) -> str:
-        if not value.strip():
-            raise ValueError("must not be blank")
-        if _CONTROL.search(value):
-            raise ValueError("must not contain control characters")
-        return value
+    def event_type_values(self) -> list[str]:
+        """Event types as plain strings, in declared order."""
+        return [e.value for e in self.event_types]
 
-    @field_validator("url")
-    @classmethod
-    def _https_url(cls, value: str) -> str:
-        if len(value) > MAX_URL_LENGTH:
-            raise ValueError(f"must be at most {MAX_URL_LENGTH} characters")
-        if _CONTROL.search(value) or " " in value:
-            raise ValueError("must not contain spaces or control characters")
-        parts = urlsplit(value)
-        if parts.scheme.lower() != "https":
-            raise ValueError("must be an https:// URL (1NCE delivers over HTTPS only)")
-        if "@" in parts.netloc:
-            raise ValueError("must not contain user:password@; send credentials in headers")
-        if not parts.hostname:
-            raise ValueError("must name a host")
-        if not parts.hostname.isascii():
-            raise ValueError("give internationalised domain names in punycode (xn--...)")
-        try:
-            parts.port  # noqa: B018 - raises on a malformed port
-        except ValueError:
-            raise ValueError("has an invalid port") from None
-        return value
 
-    @field_validator("headers")
-    @classmethod
-    def _header_names(cls, value: dict[str, str]) -> dict[str, str]:
-        for key, item in value.items():
-            if not _TOKEN.match(key):
-                raise ValueError(f"header name {key!r} is not a valid HTTP header name")
-            if "\r" in item or "\n" in item or "\x00" in item:
-                raise ValueError(f"the value of header {key!r} contains a line break")
-        return value
+class WebhookSpec(_WebhookFields):
+    """A webhook to create: what ``create`` sends.
 
-    @field_validator("event_types", mode="before")
+    Parameters
+    ----------
+    name:
+        1 to 128 characters; 1NCE cannot rename, so a new name means a new webhook.
+    url:
+        ``https://`` URL, no ``user:password@``; placeholders ``:iccid:``, ``:imsi:``, ``:ip:``
+        are allowed. Internationalised domains must be given in punycode.
+    headers:
+        Header name to value, strings only (Latin-1); values are secrets. Placeholders allowed.
+    event_types:
+        A non-empty set of ``EventType`` values (order kept, duplicates dropped).
+    json_payload_enabled:
+        Forward parsable payloads as JSON instead of base64 (default ``False``).
+    """
+
+    name: Name
+
     @classmethod
-    def _as_set(cls, value: Any) -> Any:
-        if isinstance(value, str):
-            raise ValueError("must be a list of event types, not one string")
-        if isinstance(value, list | tuple | set | frozenset):
-            seen: dict[Any, None] = {}
-            try:
-                for item in value:
-                    seen.setdefault(item, None)
-            except TypeError:  # an unhashable item: let the item validation name it
-                return tuple(value)
-            return tuple(seen)
-        return value
+    def from_inputs(cls, props: Mapping[str, Any]) -> WebhookSpec:
+        """The spec for camelCase inputs; ``InvalidSpecError`` names each bad one."""
+        return WebhookInputs.parse(props).spec()
+
+    def to_api(self) -> dict[str, Any]:
+        """The create request body (``POST /v1/integrate/clouds/webhooks``)."""
+        body = self.model_dump(by_alias=True, mode="json")
+        body["eventTypes"] = [{"type": t} for t in self.event_type_values()]
+        return body
+
+
+class WebhookInputs(_WebhookFields):
+    """Everything a user declares for one ``Webhook``, validated in one place.
+
+    ``name`` may be left out only when adopting (``adopt_id``): the live name is kept.
+    """
+
+    name: Name | None = None
+    adopt_id: IntegrationId | None = None
+    restart_if_failed: StrictBool = False
+
+    #: camelCase property names, as in Pulumi state.
+    PROPERTIES: ClassVar[tuple[str, ...]]
+
+    @model_validator(mode="after")
+    def _named_unless_adopting(self) -> WebhookInputs:
+        if self.name is None and self.adopt_id is None:
+            raise ValueError("name is required unless adopt_id is given")
+        return self
 
     @classmethod
     def failures(
@@ -209,44 +269,51 @@ class WebhookSpec(BaseModel):
         ``ignore`` lets a preview tolerate values that are not known yet.
         """
         data = {k: props[k] for k in cls.PROPERTIES if props.get(k) is not None}
+        found: dict[str, str] = {}
+        if "name" not in data and "adoptId" not in data and "name" not in ignore:
+            found["name"] = "is required (or adopt an existing webhook with adoptId)"
         try:
             cls.model_validate(data)
         except PydanticValidationError as exc:
-            found: dict[str, str] = {}
             for err in exc.errors(include_input=False, include_url=False):
-                loc = err.get("loc") or ("",)
-                prop = str(loc[0])
+                loc = err.get("loc") or ()
+                prop = str(loc[0]) if loc else "name"  # the only whole-model rule
                 if prop in ignore or prop in found:
                     continue
-                found[prop] = _reason(prop, loc, err, data.get(prop))
-            return list(found.items())
-        return []
+                found[prop] = _reason(prop, loc, err, data.get(prop)) if loc else "is required"
+        return sorted(found.items(), key=lambda item: cls.PROPERTIES.index(item[0]))
 
     @classmethod
-    def from_inputs(cls, props: Mapping[str, Any]) -> WebhookSpec:
-        """The validated spec for camelCase inputs; ``InvalidSpecError`` names each bad one."""
+    def parse(cls, props: Mapping[str, Any]) -> WebhookInputs:
+        """The validated inputs; ``InvalidSpecError`` names each bad property."""
         problems = cls.failures(props)
         if problems:
             raise InvalidSpecError(problems)
-        data = {k: props[k] for k in cls.PROPERTIES if props.get(k) is not None}
-        return cls.model_validate(data)
+        return cls.model_validate({k: props[k] for k in cls.PROPERTIES if props.get(k) is not None})
 
-    def event_type_values(self) -> list[str]:
-        """Event types as plain strings, in declared order."""
-        return [e.value for e in self.event_types]
-
-    def to_api(self) -> dict[str, Any]:
-        """The create request body (``POST /v1/integrate/clouds/webhooks``)."""
-        return {
-            "name": self.name,
-            "url": self.url,
-            "headers": dict(self.headers),
-            "eventTypes": [{"type": t} for t in self.event_type_values()],
-            "jsonPayloadEnabled": self.json_payload_enabled,
-        }
+    def spec(self, name: str | None = None) -> WebhookSpec:
+        """The webhook to create or compare with (``name`` fills in an adopted one's)."""
+        chosen = self.name or name
+        if chosen is None:
+            raise InvalidSpecError([("name", "is required")])
+        return WebhookSpec(
+            name=chosen,
+            url=self.url,
+            headers=self.headers,
+            event_types=self.event_types,
+            json_payload_enabled=self.json_payload_enabled,
+        )
 
 
-class WebhookPatch(BaseModel):
+WebhookInputs.PROPERTIES = tuple(
+    sorted(
+        (field.alias or name for name, field in WebhookInputs.model_fields.items()),
+        key=lambda prop: prop != "name",  # the name first, then as declared
+    )
+)
+
+
+class WebhookPatch(_Wire):
     """The body of ``PATCH /v1/integrate/clouds/webhooks/{id}``: only the fields that change.
 
     Fields left ``None`` are not sent. ``event_types`` is the complete new set (1NCE replaces
@@ -259,25 +326,15 @@ class WebhookPatch(BaseModel):
         # {'eventTypes': [{'type': 'LIFECYCLE'}]}
     """
 
-    model_config = ConfigDict(
-        frozen=True,
-        extra="forbid",
-        hide_input_in_errors=True,
-        alias_generator=to_camel,
-        populate_by_name=True,
-    )
-
-    url: StrictStr | None = None
-    headers: dict[StrictStr, StrictStr] | None = Field(default=None, repr=False)
-    event_types: tuple[EventType, ...] | None = None
+    url: Url | None = None
+    headers: Headers | None = Field(default=None, repr=False)
+    event_types: EventTypes | None = None
     json_payload_enabled: StrictBool | None = None
 
     @property
     def is_empty(self) -> bool:
         """Whether nothing would change (no request is needed)."""
-        return not self.model_fields_set or all(
-            getattr(self, f) is None for f in type(self).model_fields
-        )
+        return all(getattr(self, f) is None for f in type(self).model_fields)
 
     def secrets(self) -> list[str]:
         """Header values sent by this patch (to keep them out of every message)."""
@@ -311,7 +368,7 @@ class Integration(_ApiView):
     id: str
     name: str = ""
     type: str = "WEBHOOK"
-    state: str | None = None
+    state: IntegrationState | None = None
     event_types: list[str] = Field(default_factory=list)
     json_payload_enabled: bool = False
     created_time: str | None = None
@@ -334,6 +391,12 @@ class Integration(_ApiView):
     def _missing_flag(cls, value: Any) -> Any:
         return False if value is None else value
 
+    @classmethod
+    def from_state(cls, integration_id: str, state: Mapping[str, Any]) -> Integration:
+        """The webhook as the stack's state last recorded it (headers left out: secrets)."""
+        known = {k: v for k, v in state.items() if k != "headers" and v is not None}
+        return cls.model_validate({**known, "id": integration_id})
+
     @property
     def is_webhook(self) -> bool:
         """AWS integrations share the list; the provider never touches them."""
@@ -345,14 +408,14 @@ class TestResult(_ApiView):
 
     __test__ = False  # not a pytest test class
 
-    status: str = Field(alias="testStatus")
+    status: TestStatus = Field(alias="testStatus")
     message: str = ""
 
 
 class RestartResult(_ApiView):
     """Answer of ``POST .../webhooks/{id}/restart``, with the integration's new state."""
 
-    status: str = Field(alias="restartStatus")
+    status: RestartStatus = Field(alias="restartStatus")
     message: str = ""
     integration: Integration
 

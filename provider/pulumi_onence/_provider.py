@@ -1,30 +1,32 @@
 """``WebhookProvider``: the engine's calls (check, diff, create, read, update, delete) mapped
 onto client calls.
 
-The engine contract this module keeps (see design.md):
+The engine contract this module keeps:
 
 - The instance pickles **by reference** to a few dozen bytes and carries nothing: the HTTP
   client is built lazily in the plugin process from ``configure()`` (the stack config) with
-  the ``ONENCE_*`` environment as fallback.
+  the ``ONENCE_*`` environment as fallback. pydantic and requests are imported on first use,
+  so a program that only declares webhooks never loads them.
+- ``check`` validates every input once (``WebhookInputs``) and never crashes, whatever it is
+  given. When a resource starts adopting a webhook, ``check`` records the live values as its
+  inputs, so the next plan names every property that ``up`` will change.
 - ``diff`` always answers explicitly; event types compare as a set; ``name`` forces a
   replacement, deleting first when the URL stays (1NCE refuses two webhooks with one URL).
 - Header changes are detected against the last *applied* value kept (secret) in the outputs,
   never against what the API echoes, and an echoed value is never sent back.
-- ``update`` returns every output; ``read`` returns outputs and inputs, and a webhook that
-  vanished is dropped from state with a warning. 403 is not 404.
-
-State properties are camelCase: inputs ``name``, ``url``, ``headers``, ``eventTypes``,
-``jsonPayloadEnabled``, ``adoptId``, ``restartIfFailed``; outputs additionally ``state``,
-``createdTime``, ``updatedTime``, ``lastSuccessfulMessageDelivery``.
+- Every operation's state comes from one builder (``_state.build_state``); a webhook that
+  vanished is dropped from state with a warning, one that 1NCE disabled is reported.
+- A failure reads as one line first (operation, webhook, API URL, fix), with no exception
+  chain and only the traceback frames the Pulumi SDK adds.
 """
 
 from __future__ import annotations
 
-import contextlib
+import functools
 import threading
 import time
 from collections.abc import Callable, Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from pulumi.dynamic import (
     CheckFailure,
@@ -40,58 +42,68 @@ from pulumi.output import Unknown
 from pulumi.runtime.rpc import UNKNOWN
 
 from . import _diagnostics
-from ._client import OnenceClient
-from ._config import CONFIG_KEYS, load_settings
-from ._errors import NotFoundError, OnenceError
-from ._models import Integration, WebhookPatch, WebhookSpec, is_masked
+from ._config import CONFIG_KEYS
+from ._errors import ConflictError, NotFoundError, OnenceError
 from ._redact import redact
+from ._state import (
+    AUTO_NAME_KEY,
+    COMPUTED_KEYS,
+    INPUT_KEYS,
+    OUTPUT_KEYS,
+    build_state,
+    computed_of,
+)
+from ._vocabulary import IntegrationState
+
+if TYPE_CHECKING:
+    from ._client import OnenceClient
+    from ._models import Integration, WebhookInputs
 
 __all__ = [
     "AUTO_NAME_KEY",
+    "COMPUTED_KEYS",
     "INPUT_KEYS",
     "OUTPUT_KEYS",
     "WebhookProvider",
 ]
 
-#: Inputs a user declares (camelCase, as stored in state).
-INPUT_KEYS = (
-    "name",
-    "url",
-    "headers",
-    "eventTypes",
-    "jsonPayloadEnabled",
-    "adoptId",
-    "restartIfFailed",
-)
-#: Outputs 1NCE fills in.
-COMPUTED_KEYS = ("state", "createdTime", "updatedTime", "lastSuccessfulMessageDelivery")
-OUTPUT_KEYS = INPUT_KEYS + COMPUTED_KEYS
-#: The default name the resource class proposes; ``check`` uses it only for a new resource.
-AUTO_NAME_KEY = "__autoName"
+FAILED = IntegrationState.INTEGRATION_FAILED.value
+ACTIVE = IntegrationState.INTEGRATION_ACTIVE.value
 
-FAILED = "INTEGRATION_FAILED"
-ACTIVE = "INTEGRATION_ACTIVE"
-
-_client_lock = threading.Lock()
 #: How long one list pass serves the reads of a refresh (see ``WebhookProvider._listing``).
 LISTING_TTL_S = 60.0
+#: Deeper than any valid input (a map or list of strings): walked no further.
+_MAX_DEPTH = 8
+#: Longest 1NCE error text quoted in a warning.
+_MAX_ERROR_TEXT = 300
+
+_Result = TypeVar("_Result")
+
+
+def _walk(value: Any) -> tuple[bool, bool]:
+    """``(too_deep, unknown)`` for one input value, without recursion.
+
+    The plugin hands ``check``/``diff`` unknowns as ``pulumi.output.Unknown`` objects; the
+    wire sentinel string is accepted too. A value nested deeper than ``_MAX_DEPTH`` is never
+    valid and is not walked further, so no input can exhaust the stack.
+    """
+    unknown = False
+    stack: list[tuple[Any, int]] = [(value, 0)]
+    while stack:
+        item, depth = stack.pop()
+        if isinstance(item, Unknown) or (isinstance(item, str) and item == UNKNOWN):
+            unknown = True
+        elif isinstance(item, Mapping | list | tuple):
+            if depth >= _MAX_DEPTH:
+                return True, unknown
+            children = item.values() if isinstance(item, Mapping) else item
+            stack.extend((child, depth + 1) for child in children)
+    return False, unknown
 
 
 def _unknown(value: Any) -> bool:
-    """Whether a value (or anything inside it) is not known yet (preview).
-
-    The plugin hands ``check``/``diff`` unknowns as ``pulumi.output.Unknown`` objects; the
-    wire sentinel string is accepted too.
-    """
-    if isinstance(value, Unknown):
-        return True
-    if isinstance(value, str):
-        return value == UNKNOWN
-    if isinstance(value, Mapping):
-        return any(_unknown(v) for v in value.values())
-    if isinstance(value, list | tuple):
-        return any(_unknown(v) for v in value)
-    return False
+    """Whether a value (or anything inside it) is not known yet (preview)."""
+    return _walk(value)[1]
 
 
 def _type_set(value: Any) -> frozenset[str]:
@@ -102,6 +114,46 @@ def _headers(value: Any) -> dict[str, str]:
     return {str(k): str(v) for k, v in (value or {}).items()}
 
 
+def _label(name: Any, id_: str | None = None) -> str:
+    text = f"webhook {name!r}" if name else "webhook"
+    return f"{text} ({id_})" if id_ else text
+
+
+def _user_facing(operation: str) -> Callable[[Callable[..., _Result]], Callable[..., _Result]]:
+    """Turn an ``OnenceError`` into one clear line: shown first, then raised without a chain.
+
+    The Pulumi SDK formats the raised exception with its traceback; raising it afresh
+    here keeps that traceback to the SDK's own two frames plus this one, and the engine
+    diagnostic sent first puts the one-line message at the top of the resource's output.
+    """
+
+    def decorate(method: Callable[..., _Result]) -> Callable[..., _Result]:
+        @functools.wraps(method)
+        def boundary(self: WebhookProvider, *args: Any) -> _Result:
+            try:
+                return method(self, *args)
+            except OnenceError as exc:
+                message = _one_line(operation, args, exc)
+                _diagnostics.error(message)
+                exc.args = (message,)
+                raise exc.with_traceback(None) from None
+
+        return boundary
+
+    return decorate
+
+
+def _one_line(operation: str, args: tuple[Any, ...], exc: OnenceError) -> str:
+    """``<operation> of webhook 'NAME' (ID): <the error's own line>``, never two lines."""
+    id_ = args[0] if args and isinstance(args[0], str) else None
+    props = next((a for a in reversed(args) if isinstance(a, Mapping)), {})
+    name = props.get("name") or props.get("adoptId")
+    text = " ".join(str(exc).split())
+    if name and str(name) in text:
+        return text
+    return f"{operation} of {_label(name, id_)}: {text}"
+
+
 class WebhookProvider(ResourceProvider):
     """Dynamic provider for ``pulumi_onence.Webhook``.
 
@@ -109,8 +161,8 @@ class WebhookProvider(ResourceProvider):
     ----------
     client:
         A ready client (tests); by default one is built on first use from the stack config.
-    warn:
-        Where user-facing warnings go (tests); by default the Pulumi CLI's output.
+    warn, info:
+        Where user-facing messages go (tests); by default the Pulumi CLI's output.
     """
 
     # Nothing secret is captured: the pickle is a class reference (see ``__reduce__``).
@@ -121,10 +173,13 @@ class WebhookProvider(ResourceProvider):
         client: OnenceClient | None = None,
         *,
         warn: Callable[[str], None] | None = None,
+        info: Callable[[str], None] | None = None,
     ) -> None:
         super().__init__()
         self._client = client
+        self._client_lock = threading.Lock()
         self._warn = warn or _diagnostics.warn
+        self._info = info or _diagnostics.info
         self._config: dict[str, str] = {}
         self._listed: tuple[float, dict[str, Integration]] | None = None
         self._listing_lock = threading.Lock()
@@ -146,9 +201,13 @@ class WebhookProvider(ResourceProvider):
         self._config = config
 
     def _api(self) -> OnenceClient:
+        """The client, built once even when several engine calls ask for it at once."""
         if self._client is None:
-            with _client_lock:
+            with self._client_lock:
                 if self._client is None:
+                    from ._client import OnenceClient
+                    from ._config import load_settings
+
                     self._client = OnenceClient(load_settings(self._config))
         return self._client
 
@@ -171,50 +230,94 @@ class WebhookProvider(ResourceProvider):
 
     # --- check --------------------------------------------------------------------------
 
+    @_user_facing("check")
     def check(self, _olds: dict[str, Any], news: dict[str, Any]) -> CheckResult:
         """Validate inputs (one failure per bad property), fill defaults and the auto-name."""
+        from ._models import WebhookInputs
+
         olds = _olds or {}
         inputs: dict[str, Any] = {
             k: news[k] for k in INPUT_KEYS if k in news and news[k] is not None
         }
+        failures: list[CheckFailure] = []
+        unknown: set[str] = set()
+        for key, value in list(inputs.items()):
+            too_deep, is_unknown = _walk(value)
+            if too_deep:
+                failures.append(CheckFailure(key, "is nested too deeply to be valid"))
+                del inputs[key]
+            elif is_unknown:
+                unknown.add(key)
         if "name" not in inputs:
             old_name = olds.get("name")
             if isinstance(old_name, str) and old_name and not _unknown(old_name):
                 inputs["name"] = old_name  # keep the name chosen once: no perpetual diff
-            elif "adoptId" not in inputs and news.get(AUTO_NAME_KEY) is not None:
+            elif "adoptId" not in inputs and isinstance(news.get(AUTO_NAME_KEY), str):
                 inputs["name"] = news[AUTO_NAME_KEY]
         inputs.setdefault("headers", {})
         inputs.setdefault("jsonPayloadEnabled", False)
         inputs.setdefault("restartIfFailed", False)
 
-        unknown = {k for k, v in inputs.items() if _unknown(v)}
-        ignore = set(unknown)
+        ignore = unknown | {f.property for f in failures}
         if "name" not in inputs and "adoptId" in inputs:
             ignore.add("name")  # an adopted webhook keeps its live name
-        failures = [CheckFailure(p, r) for p, r in WebhookSpec.failures(inputs, ignore=ignore)]
-
-        adopt = inputs.get("adoptId")
-        if (
-            adopt is not None
-            and "adoptId" not in unknown
-            and (not isinstance(adopt, str) or not adopt.strip())
-        ):
-            failures.append(CheckFailure("adoptId", "must be a non-empty integration id"))
-        restart = inputs["restartIfFailed"]
-        if "restartIfFailed" not in unknown and not isinstance(restart, bool):
-            failures.append(CheckFailure("restartIfFailed", "must be true or false"))
+        failures += [CheckFailure(p, r) for p, r in WebhookInputs.failures(inputs, ignore=ignore)]
 
         types = inputs.get("eventTypes")
         if isinstance(types, list) and "eventTypes" not in unknown:
             inputs["eventTypes"] = list(dict.fromkeys(str(t) for t in types))
 
-        if restart is True and olds.get("state") == FAILED:
+        adopt = inputs.get("adoptId")
+        if not failures and not unknown and adopt != olds.get("adoptId") and adopt is not None:
+            return self._check_adoption(WebhookInputs.parse(inputs), inputs)
+        if inputs["restartIfFailed"] is True and olds.get("state") == FAILED:
             # Shown in the plan as `state: INTEGRATION_FAILED => INTEGRATION_ACTIVE`.
             inputs["state"] = ACTIVE
         return CheckResult(inputs, failures)
 
+    def _check_adoption(self, declared: WebhookInputs, inputs: dict[str, Any]) -> CheckResult:
+        """A resource starts adopting: its recorded inputs are the live values.
+
+        The engine shows a plan as the difference of recorded and new inputs, so the plan
+        after the adoption names each property ``up`` will change. Adoption writes nothing.
+        """
+        adopt_id = str(declared.adopt_id)
+        try:
+            live = self._api().get_integration(adopt_id)
+        except NotFoundError:
+            return CheckResult(
+                inputs, [CheckFailure("adoptId", "1NCE has no integration with this id")]
+            )
+        except OnenceError:
+            # No credentials or no answer (a preview may run without them): keep the
+            # declared values; create reports the problem if it persists.
+            return CheckResult(inputs, [])
+        if not live.is_webhook:
+            return CheckResult(
+                inputs,
+                [CheckFailure("adoptId", f"the integration is of type {live.type}, not WEBHOOK")],
+            )
+        if declared.name is not None and declared.name != live.name:
+            return CheckResult(
+                inputs,
+                [
+                    CheckFailure(
+                        "name",
+                        f"the adopted webhook is named {live.name!r} and 1NCE cannot rename; "
+                        f"set name={live.name!r} or leave name unset",
+                    )
+                ],
+            )
+        adopted = build_state(
+            live,
+            applied_headers=_adopted_headers(live, declared.headers),
+            declared=inputs,
+        )
+        return CheckResult({k: adopted[k] for k in INPUT_KEYS if k in adopted}, [])
+
     # --- diff ---------------------------------------------------------------------------
 
+    @_user_facing("diff")
     def diff(self, _id: str, _olds: dict[str, Any], _news: dict[str, Any]) -> DiffResult:
         """Explicit diff of new inputs against the old outputs."""
         olds, news = _olds or {}, _news or {}
@@ -263,24 +366,38 @@ class WebhookProvider(ResourceProvider):
 
     # --- create -------------------------------------------------------------------------
 
+    @_user_facing("create")
     def create(self, props: dict[str, Any]) -> CreateResult:
         """One POST (or, with ``adoptId``, no write at all)."""
-        if props.get("adoptId"):
-            return self._adopt(props)
-        spec = WebhookSpec.from_inputs(props)
-        self._forget_listing()
-        hook = self._api().create_webhook(
-            spec,
-            on_adopt=lambda found: self._warn(
-                f"adopted existing webhook {found.name} ({found.id}) instead of creating a "
-                "duplicate"
-            ),
-        )
-        return CreateResult(hook.id, self._outputs(props, hook, headers=dict(spec.headers)))
+        from ._models import WebhookInputs
 
-    def _adopt(self, props: dict[str, Any]) -> CreateResult:
-        """Take over an existing webhook without writing: the next diff shows any difference."""
-        adopt_id = str(props["adoptId"])
+        declared = WebhookInputs.parse(props)
+        self._forget_listing()
+        if declared.adopt_id is not None:
+            live = self._adoptable(declared.adopt_id)
+            if declared.name is not None and declared.name != live.name:
+                raise OnenceError(
+                    f"cannot adopt integration {live.id!r}: it is named {live.name!r}, not "
+                    f"{declared.name!r}, and 1NCE cannot rename webhooks; set "
+                    f"name={live.name!r} or leave name unset"
+                )
+            spec = declared.spec(live.name)
+            headers = _adopted_headers(live, spec.headers)
+        else:
+            spec = declared.spec()
+            adopted: list[Integration] = []
+            live = self._api().create_webhook(spec, on_adopt=adopted.append)
+            headers = dict(spec.headers)
+            if adopted:  # an earlier attempt or run made it: idempotent create
+                self._warn(
+                    f"adopted existing webhook {live.name} ({live.id}) instead of creating a "
+                    "duplicate"
+                )
+                headers = _adopted_headers(live, spec.headers)
+        return CreateResult(live.id, build_state(live, applied_headers=headers, declared=props))
+
+    def _adoptable(self, adopt_id: str) -> Integration:
+        """The live webhook to adopt; a clear error when there is none."""
         try:
             live = self._api().get_integration(adopt_id)
         except NotFoundError:
@@ -291,164 +408,147 @@ class WebhookProvider(ResourceProvider):
             raise OnenceError(
                 f"cannot adopt integration {adopt_id!r}: it is of type {live.type}, not WEBHOOK"
             )
-        declared = props.get("name")
-        if declared and declared != live.name:
-            raise OnenceError(
-                f"cannot adopt integration {adopt_id!r}: it is named {live.name!r}, not "
-                f"{declared!r}, and 1NCE cannot rename webhooks; set name={live.name!r} "
-                "or leave name unset"
-            )
-        outs = self._outputs(props, live, headers=None)
-        outs["name"] = live.name
-        if live.url is not None:
-            outs["url"] = live.url
-        outs["eventTypes"] = self._ordered_types(props.get("eventTypes"), live.event_types)
-        outs["jsonPayloadEnabled"] = live.json_payload_enabled
-        declared_headers = _headers(props.get("headers"))
-        if (
-            live.headers is not None
-            and not is_masked(live.headers)
-            and _headers(live.headers) == declared_headers
-        ):
-            outs["headers"] = declared_headers
-        # Otherwise the applied headers are unknown: no "headers" output, so the next
-        # `pulumi up` sets the declared ones once.
-        return CreateResult(live.id, outs)
+        return live
 
     # --- update -------------------------------------------------------------------------
 
+    @_user_facing("update")
     def update(self, _id: str, _olds: dict[str, Any], _news: dict[str, Any]) -> UpdateResult:
         """One PATCH with only what changed, then a restart if asked for; all outputs back."""
+        from ._models import Integration, WebhookInputs, WebhookPatch
+
         olds, news = _olds or {}, _news or {}
-        spec_inputs = dict(news)
-        if not spec_inputs.get("name"):
-            spec_inputs["name"] = olds.get("name")
-        spec = WebhookSpec.from_inputs(spec_inputs)
-        changed = set(self._changed_fields(olds, spec_inputs))
-        patch: dict[str, Any] = {}
-        if "url" in changed:
-            patch["url"] = spec.url
-        if "headers" in changed:
-            patch["headers"] = dict(spec.headers)
-        if "eventTypes" in changed:
-            patch["event_types"] = spec.event_type_values()
-        if "jsonPayloadEnabled" in changed:
-            patch["json_payload_enabled"] = spec.json_payload_enabled
-
-        live: Integration | None = None
+        declared = {**news, "name": news.get("name") or olds.get("name")}
+        spec = WebhookInputs.parse(declared).spec()
+        changed = set(self._changed_fields(olds, declared))
+        patch = WebhookPatch(
+            url=spec.url if "url" in changed else None,
+            headers=spec.headers if "headers" in changed else None,
+            event_types=spec.event_types if "eventTypes" in changed else None,
+            json_payload_enabled=(
+                spec.json_payload_enabled if "jsonPayloadEnabled" in changed else None
+            ),
+        )
         self._forget_listing()
-        if patch:
-            live = self._api().update_webhook(_id, WebhookPatch(**patch))
-        outs = self._outputs(spec_inputs, live, headers=dict(spec.headers), previous=olds)
-
+        live = (
+            Integration.from_state(_id, olds)
+            if patch.is_empty
+            else self._api().update_webhook(_id, patch)
+        )
         if news.get("restartIfFailed") is True and olds.get("state") == FAILED:
-            result = self._api().restart_webhook(_id)
-            for key, value in self._computed(result.integration).items():
-                if value is not None:
-                    outs[key] = value
-            if result.status != "SUCCESS":
-                self._warn(
-                    f"webhook {spec.name!r} ({_id}) is still {outs.get('state')}: restart "
-                    # 1NCE's message may quote the receiver's answer, which may echo a header.
-                    f"answered {result.status}: {redact(result.message, spec.headers.values())}"
-                )
-        return UpdateResult(outs)
+            live = self._restart(live, spec.headers.values())
+        state = build_state(live, applied_headers=spec.headers, declared=declared, fallback=olds)
+        return UpdateResult(state)
+
+    def _restart(self, live: Integration, secrets: Any) -> Integration:
+        """Restart a webhook 1NCE disabled; a 409 means it is healthy already (re-read)."""
+        try:
+            result = self._api().restart_webhook(live.id)
+        except ConflictError:
+            fresh = self._api().get_integration(live.id)
+            self._info(
+                f"{_label(fresh.name, fresh.id)} was already healthy "
+                f"({_plain(fresh.state)}); no restart was needed"
+            )
+            return fresh
+        answered = result.integration
+        restarted = live.model_copy(
+            update={
+                attr: getattr(answered, attr)
+                for attr in ("state", "updated_time", "last_successful_message_delivery")
+                if getattr(answered, attr) is not None
+            }
+        )
+        if result.status != "SUCCESS":
+            self._warn(
+                f"{_label(live.name, live.id)} is still {_plain(restarted.state)}: restart "
+                # 1NCE's message may quote the receiver's answer, which may echo a header.
+                f"answered {result.status}: {redact(result.message, secrets)}"
+            )
+        return restarted
 
     # --- read ---------------------------------------------------------------------------
 
+    @_user_facing("refresh")
     def read(self, id_: str, props: dict[str, Any]) -> ReadResult:
         """Refresh from 1NCE: one shared list pass (AWS entries and others' webhooks are only
         skipped over) plus a get-one for this webhook (URL, and the freshest state).
 
         Headers stay as last applied (the API may mask or omit them). A webhook that is gone
-        is dropped from state with a warning; any other error (403 included) fails the read.
+        is dropped from state with a warning; one that 1NCE disabled is reported with the
+        fix; any other error (403 included) fails the read.
         """
         listed = self._listing().get(id_)
         try:
             live = self._api().get_integration(id_)
         except NotFoundError:
-            name = props.get("name") or id_
             self._warn(
-                f"webhook {name!r} ({id_}) no longer exists in 1NCE; it was removed from the "
-                "stack's state (the next `pulumi up` creates it again)"
+                f"{_label(props.get('name') or id_, id_)} no longer exists in 1NCE; it was "
+                "removed from the stack's state (the next `pulumi up` creates it again)"
             )
             return ReadResult("", {})
         if not live.is_webhook:
             raise OnenceError(f"integration {id_!r} is of type {live.type}, not a WEBHOOK")
-
-        outs: dict[str, Any] = {
-            k: props[k] for k in ("adoptId", "restartIfFailed") if props.get(k) is not None
-        }
-        outs["name"] = live.name
-        outs["url"] = live.url if live.url is not None else props.get("url")
-        if "headers" in props:
-            outs["headers"] = _headers(props["headers"])
-        outs["eventTypes"] = self._ordered_types(props.get("eventTypes"), live.event_types)
-        outs["jsonPayloadEnabled"] = live.json_payload_enabled
-        outs.update(self._computed(live, fallback=listed))
-
-        inputs = {k: outs[k] for k in INPUT_KEYS if k in outs and outs[k] is not None}
+        headers = _headers(props["headers"]) if "headers" in props else None
+        state = build_state(
+            live, applied_headers=headers, declared=props, fallback=computed_of(listed)
+        )
+        inputs = {k: state[k] for k in INPUT_KEYS if k in state and state[k] is not None}
         inputs.setdefault("restartIfFailed", False)
-        if outs.get("state") == FAILED and inputs["restartIfFailed"] is True:
-            inputs["state"] = FAILED  # lets the next check plan the restart visibly
-        return ReadResult(live.id, outs, inputs)
+        if state.get("state") == FAILED:
+            self._warn_failed(live, props)
+            if inputs["restartIfFailed"] is True:
+                inputs["state"] = FAILED  # lets the next check plan the restart visibly
+        return ReadResult(live.id, state, inputs)
+
+    def _warn_failed(self, live: Integration, props: Mapping[str, Any]) -> None:
+        reason = _error_text(live.error)
+        secrets = [*_headers(props.get("headers")).values(), *_headers(live.headers).values()]
+        said = f" (1NCE: {redact(reason, secrets)})" if reason else ""
+        fix = (
+            "the next `pulumi up` restarts it (restart_if_failed=True)"
+            if props.get("restartIfFailed") is True
+            else "fix the receiver, then run `onence restart` or set restart_if_failed=True "
+            "and run `pulumi up --refresh`"
+        )
+        self._warn(
+            f"{_label(live.name, live.id)} is INTEGRATION_FAILED: 1NCE stopped delivering to "
+            f"it{said}; {fix}"
+        )
 
     # --- delete -------------------------------------------------------------------------
 
+    @_user_facing("delete")
     def delete(self, _id: str, _props: dict[str, Any]) -> None:
         """One DELETE; a webhook that is already gone counts as deleted."""
         self._forget_listing()
-        with contextlib.suppress(NotFoundError):
+        try:
             self._api().delete_integration(_id)
+        except NotFoundError:
+            return
 
-    # --- helpers ------------------------------------------------------------------------
 
-    @staticmethod
-    def _ordered_types(declared: Any, live: list[str]) -> list[str]:
-        """The live event types, in the declared order when they are the same set."""
-        if isinstance(declared, list) and _type_set(declared) == _type_set(live):
-            return [str(t) for t in declared]
-        return list(live)
+def _adopted_headers(live: Integration, declared: Mapping[str, str]) -> dict[str, str] | None:
+    """The headers known to be applied to a webhook this resource did not create.
 
-    @staticmethod
-    def _computed(live: Integration, fallback: Integration | None = None) -> dict[str, Any]:
-        def pick(attr: str) -> Any:
-            value = getattr(live, attr)
-            if value is None and fallback is not None:
-                value = getattr(fallback, attr)
-            return value
+    Only when 1NCE shows them in full and they equal the declared ones; otherwise unknown
+    (``None``), so the next ``up`` sets the declared headers once.
+    """
+    from ._models import is_masked
 
-        return {
-            "state": pick("state"),
-            "createdTime": pick("created_time"),
-            "updatedTime": pick("updated_time"),
-            "lastSuccessfulMessageDelivery": pick("last_successful_message_delivery"),
-        }
+    known = live.headers is not None and not is_masked(live.headers)
+    return dict(declared) if known and _headers(live.headers) == _headers(declared) else None
 
-    def _outputs(
-        self,
-        inputs: Mapping[str, Any],
-        live: Integration | None,
-        *,
-        headers: dict[str, str] | None,
-        previous: Mapping[str, Any] | None = None,
-    ) -> dict[str, Any]:
-        """Declared inputs as applied, headers as applied, computed fields from 1NCE."""
-        outs = {
-            k: inputs[k]
-            for k in INPUT_KEYS
-            if k != "headers" and k in inputs and inputs[k] is not None
-        }
-        if headers is not None:
-            outs["headers"] = headers
-        if "eventTypes" in outs:
-            outs["eventTypes"] = [str(t) for t in outs["eventTypes"]]
-        if live is not None and live.name:
-            outs["name"] = live.name
-        computed = self._computed(live) if live is not None else {}
-        for key in COMPUTED_KEYS:
-            value = computed.get(key)
-            if value is None and previous is not None:
-                value = previous.get(key)  # e.g. a PATCH answer has no delivery time
-            outs[key] = value
-        return outs
+
+def _error_text(error: Any) -> str:
+    """1NCE's ``error`` of a failed webhook as one short line (its shape is not documented)."""
+    if error is None or error == "":
+        return ""
+    if isinstance(error, Mapping):
+        error = error.get("message") or error.get("error") or error
+    text = " ".join(str(error).split())
+    return text if len(text) <= _MAX_ERROR_TEXT else text[: _MAX_ERROR_TEXT - 1] + "…"
+
+
+def _plain(value: Any) -> Any:
+    return getattr(value, "value", value)

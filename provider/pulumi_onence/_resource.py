@@ -2,7 +2,9 @@
 
 Thin glue: arguments are snake_case in Python and camelCase in state (``event_types`` →
 ``eventTypes``), translated here once. Headers are always secret, in inputs and outputs,
-whether or not the program passes them as secrets.
+whether or not the program passes them as secrets; a URL that carries a credential
+(``user:password@``, a token parameter) is made secret here, before the engine could print it.
+Importing this module loads neither pydantic nor requests: validation runs in the plugin.
 
 Example::
 
@@ -26,8 +28,10 @@ import pulumi
 from pulumi import Input, Output, ResourceOptions
 from pulumi.dynamic import Resource
 
-from ._models import MAX_NAME_LENGTH, EventType, WebhookSpec
-from ._provider import AUTO_NAME_KEY, COMPUTED_KEYS, WebhookProvider
+from ._provider import WebhookProvider
+from ._secret_url import looks_secret
+from ._state import AUTO_NAME_KEY, COMPUTED_KEYS, SPEC_KEYS
+from ._vocabulary import MAX_NAME_LENGTH, EventType
 
 __all__ = ["Webhook", "WebhookArgs", "default_name"]
 
@@ -56,6 +60,15 @@ def _event_type_values(value: Any) -> Any:
         return [item.value if isinstance(item, Enum) else item for item in items]
 
     return value.apply(plain) if isinstance(value, Output) else plain(value)
+
+
+def _guarded_url(value: Any) -> Any:
+    """The URL, made secret when it carries a credential (also when known only later)."""
+    if isinstance(value, str):
+        return Output.secret(value) if looks_secret(value) else value
+    if isinstance(value, Output):
+        return value.apply(lambda url: _guarded_url(url) if isinstance(url, str) else url)
+    return value
 
 
 class WebhookArgs:
@@ -130,7 +143,7 @@ class Webhook(Resource, module="onence", name="Webhook"):
                 )
         props: dict[str, Any] = {
             "name": args_obj.name,
-            "url": args_obj.url,
+            "url": _guarded_url(args_obj.url),
             "headers": args_obj.headers if args_obj.headers is not None else {},
             "eventTypes": _event_type_values(args_obj.event_types),
             "jsonPayloadEnabled": args_obj.json_payload_enabled,
@@ -180,7 +193,7 @@ class Webhook(Resource, module="onence", name="Webhook"):
         cls, resource_name: str, id: Input[str], opts: ResourceOptions | None = None
     ) -> Webhook:
         """Read an existing webhook into the program without managing it (no create/delete)."""
-        props: dict[str, Any] = dict.fromkeys(WebhookSpec.PROPERTIES, None)
+        props: dict[str, Any] = dict.fromkeys(SPEC_KEYS, None)
         hook = cls.__new__(cls)
         hook._register(resource_name, props, ResourceOptions.merge(opts, ResourceOptions(id=id)))
         return hook

@@ -13,6 +13,8 @@ from pulumi_onence._models import (
     Integration,
     RestartResult,
     TestResult,
+    WebhookInputs,
+    WebhookPatch,
     WebhookSpec,
     is_masked,
 )
@@ -34,7 +36,7 @@ def valid(**changes: Any) -> dict[str, Any]:
 
 
 def failures(**changes: Any) -> dict[str, str]:
-    return dict(WebhookSpec.failures(valid(**changes)))
+    return dict(WebhookInputs.failures(valid(**changes)))
 
 
 def test_valid_inputs_give_a_spec_and_the_create_body() -> None:
@@ -132,22 +134,22 @@ def test_the_json_flag_must_be_a_boolean() -> None:
 
 
 def test_every_bad_property_is_reported_once() -> None:
-    found = WebhookSpec.failures(
+    found = WebhookInputs.failures(
         {"name": "", "url": "http://x", "headers": {"a": 1, "b": 2}, "eventTypes": ["X", "Y"]}
     )
     assert [prop for prop, _ in found] == ["name", "url", "headers", "eventTypes"]
 
 
 def test_missing_required_inputs_are_named() -> None:
-    assert dict(WebhookSpec.failures({})) == {
-        "name": "is required",
+    assert dict(WebhookInputs.failures({})) == {
+        "name": "is required (or adopt an existing webhook with adoptId)",
         "url": "is required",
         "eventTypes": "is required",
     }
 
 
 def test_ignored_properties_are_not_reported() -> None:
-    assert WebhookSpec.failures(valid(url="not-known-yet"), ignore={"url"}) == []
+    assert WebhookInputs.failures(valid(url="not-known-yet"), ignore={"url"}) == []
 
 
 def test_from_inputs_raises_one_error_listing_each_problem() -> None:
@@ -160,16 +162,69 @@ def test_a_spec_repr_does_not_show_header_values() -> None:
     assert SECRET not in repr(WebhookSpec.from_inputs(valid()))
 
 
-@settings(max_examples=60, deadline=None)
+_LATIN1_PRINTABLE = st.characters(min_codepoint=0x20, max_codepoint=0xFF, exclude_characters="\x7f")
+
+
+@settings(max_examples=150, deadline=None)
 @given(
-    name=st.text(min_size=0, max_size=140),
-    value=st.one_of(st.text(max_size=40), st.integers(), st.none()),
+    value=st.one_of(
+        # deliverable: printable Latin-1 text
+        st.text(alphabet=_LATIN1_PRINTABLE, max_size=40),
+        # refused: a line break, a NUL, or characters HTTP cannot send as Latin-1
+        st.tuples(st.text(max_size=20), st.sampled_from(["\r", "\n", "\x00"])).map("".join),
+        st.text(alphabet=st.characters(min_codepoint=0x100), min_size=1, max_size=20),
+        # refused: not a string at all
+        st.integers(),
+        st.lists(st.text(max_size=5), max_size=3),
+    )
 )
-def test_validation_messages_never_quote_a_header_value(name: str, value: Any) -> None:
-    secret = f"zz-{value}-zz"
-    found = WebhookSpec.failures(valid(name=name, headers={"x-key": secret if value else value}))
-    for _, reason in found:
-        assert secret not in reason
+def test_a_header_value_is_refused_exactly_when_1nce_cannot_send_it_and_never_quoted(
+    value: Any,
+) -> None:
+    secret = f"zz-secret-{value}" if isinstance(value, str) else value
+    reasons = dict(WebhookInputs.failures(valid(headers={"x-key": secret})))
+    deliverable = (
+        isinstance(secret, str)
+        and not any(c in secret for c in "\r\n\x00")
+        and all(ord(c) <= 0xFF for c in secret)
+    )
+    assert ("headers" in reasons) is (not deliverable)
+    if not deliverable:
+        assert "'x-key'" in reasons["headers"]  # names the header ...
+        if isinstance(secret, str):
+            assert secret not in reasons["headers"]  # ... never its value
+
+
+def test_a_header_value_outside_latin_1_is_refused_naming_the_header() -> None:
+    reasons = dict(WebhookInputs.failures(valid(headers={"x-api-key": "key-\U0001f600"})))
+    assert reasons["headers"].startswith("the value of header 'x-api-key' has characters")
+    assert "Latin-1" in reasons["headers"]
+    assert "\U0001f600" not in reasons["headers"]
+
+
+def test_adopt_id_and_restart_flag_are_validated_with_the_other_inputs() -> None:
+    reasons = dict(WebhookInputs.failures(valid(name=None, adoptId="  ", restartIfFailed="yes")))
+    assert reasons == {
+        "adoptId": "must be a non-empty integration id",
+        "restartIfFailed": "must be true or false",
+    }
+    adopted = WebhookInputs.parse(valid(name=None, adoptId="Jv2cS", restartIfFailed=True))
+    assert (adopted.name, adopted.adopt_id, adopted.restart_if_failed) == (None, "Jv2cS", True)
+    assert adopted.spec("live-name").name == "live-name"
+
+
+def test_the_input_model_covers_exactly_the_state_input_properties() -> None:
+    from pulumi_onence._state import INPUT_KEYS
+
+    assert set(WebhookInputs.PROPERTIES) == set(INPUT_KEYS)
+
+
+def test_a_patch_sends_only_what_changes_in_camel_case() -> None:
+    patch = WebhookPatch(event_types=["ERROR"], json_payload_enabled=False)
+    assert patch.to_api() == {"eventTypes": [{"type": "ERROR"}], "jsonPayloadEnabled": False}
+    assert WebhookPatch(url=None).is_empty
+    with pytest.raises(ValueError, match="https"):
+        WebhookPatch(url="http://x.example.com")
 
 
 @settings(max_examples=60, deadline=None)
@@ -258,7 +313,7 @@ def test_a_bad_property_is_explained_in_the_users_terms(prop, value, expected) -
         "eventTypes": ["ERROR"],
         prop: value,
     }
-    reasons = dict(WebhookSpec.failures(props))
+    reasons = dict(WebhookInputs.failures(props))
     assert reasons[prop].startswith(expected)
     # No validator jargon reaches the user.
     assert "Input should" not in reasons[prop]

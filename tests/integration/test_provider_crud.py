@@ -13,7 +13,7 @@ from onence_emulator.receiver import HttpsReceiver
 from pulumi_onence._client import OnenceClient, clear_token_cache
 from pulumi_onence._config import Settings
 from pulumi_onence._errors import ForbiddenError, OnenceError
-from pulumi_onence._models import WebhookSpec
+from pulumi_onence._models import WebhookPatch, WebhookSpec
 from pulumi_onence._provider import WebhookProvider
 
 SECRET = "provider-header-secret-9d2e"
@@ -34,9 +34,9 @@ class Recorder(OnenceClient):
         super().__init__(*args, **kwargs)
         self.updates: list[dict[str, Any]] = []
 
-    def update_webhook(self, integration_id: str, **fields: Any) -> Any:
-        self.updates.append({k: v for k, v in fields.items() if v is not None})
-        return super().update_webhook(integration_id, **fields)
+    def update_webhook(self, integration_id: str, patch: WebhookPatch) -> Any:
+        self.updates.append(patch.to_api())
+        return super().update_webhook(integration_id, patch)
 
 
 @pytest.fixture(autouse=True)
@@ -116,7 +116,9 @@ def test_update_patches_only_what_changed_and_returns_all_outputs(
     emulator.admin.clear_calls()
     updated = provider.update(created.id, outs(created), news)
     assert api_calls(emulator) == [("PATCH", f"/v1/integrate/clouds/webhooks/{created.id}")]
-    assert client.updates == [{"headers": {"x-api-key": "rotated"}, "event_types": ["ERROR"]}]
+    assert client.updates == [
+        {"headers": {"x-api-key": "rotated"}, "eventTypes": [{"type": "ERROR"}]}
+    ]
     new_outs = outs(updated)
     assert new_outs["eventTypes"] == ["ERROR"]
     assert new_outs["headers"] == {"x-api-key": "rotated"}
@@ -149,7 +151,10 @@ def test_read_reports_drift_and_keeps_headers_from_state(
     created = provider.create(props)
     moved = f"https://moved.example.com/{uuid.uuid4().hex}"
     client.update_webhook(
-        created.id, url=moved, event_types=["GEOFENCE"], headers={"x-api-key": "changed-elsewhere"}
+        created.id,
+        WebhookPatch(
+            url=moved, event_types=["GEOFENCE"], headers={"x-api-key": "changed-elsewhere"}
+        ),
     )
     emulator.admin.add_fault("mask_headers")
     emulator.admin.clear_calls()
@@ -308,8 +313,8 @@ def test_adopting_makes_no_write_and_no_later_change(
     assert (result.changes, result.replaces) == (False, [])
 
 
-def test_adopting_with_different_declared_values_plans_an_update_not_a_replace(
-    provider: WebhookProvider, client: Recorder
+def test_adopting_records_the_live_values_so_the_next_plan_names_each_change(
+    provider: WebhookProvider, client: Recorder, emulator: EmulatorProcess
 ) -> None:
     existing = client.create_webhook(
         WebhookSpec.from_inputs(
@@ -320,19 +325,37 @@ def test_adopting_with_different_declared_values_plans_an_update_not_a_replace(
             }
         )
     )
-    props = inputs(provider, name="made-by-hand", adoptId=existing.id)
-    adopted = provider.create(props)
-    assert outs(adopted)["eventTypes"] == ["LIFECYCLE"]
-    result = provider.diff(adopted.id, outs(adopted), props)
+    declared = {
+        "name": "made-by-hand",
+        "adoptId": existing.id,
+        "url": f"https://ingest.example.com/{uuid.uuid4().hex}",
+        "headers": {"x-api-key": SECRET},
+        "eventTypes": ["TELEMETRY_DATA", "LIFECYCLE"],
+        "jsonPayloadEnabled": True,
+    }
+    emulator.admin.clear_calls()
+    recorded = provider.check({}, declared)
+    adopted = provider.create(recorded.inputs)
+
+    assert recorded.failures == []
+    assert all(method == "GET" for method, _ in api_calls(emulator))
+    # The engine shows a plan as recorded inputs vs new inputs: these are what 1NCE holds.
+    assert recorded.inputs["eventTypes"] == ["LIFECYCLE"]
+    assert recorded.inputs["url"] == existing.url
+    assert recorded.inputs["jsonPayloadEnabled"] is False
+    assert "headers" not in recorded.inputs  # not known to be applied: set once by `up`
+    news = provider.check(recorded.inputs, declared).inputs
+    changed = {k for k in declared if news.get(k) != recorded.inputs.get(k)}
+    assert changed == {"url", "headers", "eventTypes", "jsonPayloadEnabled"}
+    result = provider.diff(adopted.id, outs(adopted), news)
     assert (result.changes, result.replaces) == (True, [])
-    provider.update(adopted.id, outs(adopted), props)
-    assert sorted(client.get_integration(existing.id).event_types) == [
-        "LIFECYCLE",
-        "TELEMETRY_DATA",
-    ]
+    provider.update(adopted.id, outs(adopted), news)
+    live = client.get_integration(existing.id)
+    assert sorted(live.event_types) == ["LIFECYCLE", "TELEMETRY_DATA"]
+    assert (live.url, live.headers) == (declared["url"], {"x-api-key": SECRET})
 
 
-def test_adopting_under_another_name_is_refused(
+def test_adopting_under_another_name_is_refused_at_check(
     provider: WebhookProvider, client: Recorder
 ) -> None:
     existing = client.create_webhook(
@@ -340,13 +363,22 @@ def test_adopting_under_another_name_is_refused(
             {"name": "made-by-hand", "url": "https://ingest.example.com/x", "eventTypes": ["ERROR"]}
         )
     )
+    props = {"name": "other", "adoptId": existing.id, "url": "https://a.example.com/x"}
+    result = provider.check({}, {**props, "eventTypes": ["ERROR"]})
+    assert [f.property for f in result.failures] == ["name"]
+    assert "'made-by-hand'" in result.failures[0].reason
     with pytest.raises(OnenceError, match="made-by-hand"):
-        provider.create(inputs(provider, name="other", adoptId=existing.id))
+        provider.create({**props, "eventTypes": ["ERROR"]})
 
 
-def test_adopting_an_unknown_id_is_refused(provider: WebhookProvider) -> None:
+def test_adopting_an_unknown_id_is_refused_at_check(provider: WebhookProvider) -> None:
+    props = {"adoptId": "no-such-id", "url": "https://a.example.com/x", "eventTypes": ["ERROR"]}
+    result = provider.check({}, props)
+    assert [(f.property, f.reason) for f in result.failures] == [
+        ("adoptId", "1NCE has no integration with this id")
+    ]
     with pytest.raises(OnenceError, match="no integration"):
-        provider.create(inputs(provider, adoptId="no-such-id"))
+        provider.create(props)
 
 
 # --- restart_if_failed ------------------------------------------------------------------------
@@ -405,8 +437,65 @@ def test_a_restart_that_fails_again_warns_and_reports_the_state(
     updated = provider.update(created.id, outs(refreshed), news)
     assert outs(updated)["state"] == "INTEGRATION_FAILED"
     assert outs(updated)["jsonPayloadEnabled"] is False
-    assert len(warnings) == 1
-    assert "INTEGRATION_FAILED" in warnings[0]
+    refresh_warning, restart_warning = warnings
+    assert "is INTEGRATION_FAILED: 1NCE stopped delivering to it" in refresh_warning
+    assert "the next `pulumi up` restarts it" in refresh_warning
+    assert restart_warning.endswith(
+        "is still INTEGRATION_FAILED: restart answered FAILURE: Restart failed: HTTP 500"
+    )
+
+
+def test_refresh_warns_about_a_failed_webhook_with_the_fix_and_no_header_value(
+    emulator_with_receiver: EmulatorProcess,
+    receiver: HttpsReceiver,
+    provider: WebhookProvider,
+    warnings: list[str],
+) -> None:
+    props = inputs(provider, url=receiver.url + "/hook")
+    created = provider.create(props)
+    fail_webhook(emulator_with_receiver, receiver)
+
+    provider.read(created.id, outs(created))
+
+    (warning,) = warnings
+    assert warning.startswith(
+        f"webhook 'fleet-telemetry' ({created.id}) is INTEGRATION_FAILED: 1NCE stopped delivering"
+    )
+    assert warning.endswith(
+        "fix the receiver, then run `onence restart` or set restart_if_failed=True and run "
+        "`pulumi up --refresh`"
+    )
+    assert SECRET not in warning
+
+
+def test_a_restart_refused_because_the_webhook_is_healthy_again_rereads_it(
+    emulator_with_receiver: EmulatorProcess,
+    receiver: HttpsReceiver,
+    client: Recorder,
+    warnings: list[str],
+) -> None:
+    notes: list[str] = []
+    provider = WebhookProvider(client, warn=warnings.append, info=notes.append)
+    props = inputs(provider, url=receiver.url + "/hook", restartIfFailed=True)
+    created = provider.create(props)
+    fail_webhook(emulator_with_receiver, receiver)
+    refreshed = provider.read(created.id, outs(created))
+    planned = provider.check(refreshed.inputs or {}, props)
+    receiver.status = 200
+    client.restart_webhook(created.id)  # restarted out of band, e.g. in the portal
+    emulator_with_receiver.admin.clear_calls()
+
+    updated = provider.update(created.id, outs(refreshed), planned.inputs)
+
+    assert outs(updated)["state"] == "INTEGRATION_ACTIVE"
+    assert api_calls(emulator_with_receiver) == [
+        ("POST", f"/v1/integrate/clouds/webhooks/{created.id}/restart"),
+        ("GET", f"/v1/integrate/clouds/{created.id}"),
+    ]
+    assert notes == [
+        f"webhook 'fleet-telemetry' ({created.id}) was already healthy (INTEGRATION_ACTIVE); "
+        "no restart was needed"
+    ]
 
 
 def test_update_keeps_the_delivery_time_a_patch_answer_leaves_out(

@@ -13,7 +13,7 @@ from onence_emulator.harness import EmulatorProcess
 from pulumi_onence._client import OnenceClient, _tokens, clear_token_cache
 from pulumi_onence._config import Settings, load_settings
 from pulumi_onence._errors import OnenceError
-from pulumi_onence._models import Integration, WebhookSpec
+from pulumi_onence._models import Integration, WebhookPatch, WebhookSpec
 from pulumi_onence._provider import WebhookProvider
 
 PASSWORD = "Pw-leak-check-7c1e9a"
@@ -84,7 +84,11 @@ def test_nothing_the_provider_says_contains_a_secret(
     # A duplicate URL: 409 with the API's message.
     attempt(lambda: provider.create({**inputs, "name": "second"}))
     # A validation error from 1NCE itself.
-    attempt(lambda: client.update_webhook(created.id, url="http://not-https.example.com"))
+    attempt(
+        lambda: client.update_webhook(
+            created.id, WebhookPatch.model_construct(url="http://not-https.example.com")
+        )
+    )
     # Rate limited beyond the budget, server errors, forbidden.
     emulator.admin.add_fault("rate_limit", method="PATCH", retry_after=30)
     news = {**inputs, "headers": {"x-api-key": ROTATED_VALUE}}
