@@ -299,3 +299,106 @@ def test_a_failed_restart_warns_without_quoting_a_header_value() -> None:
     assert len(warnings) == 1
     assert "FAILURE" in warnings[0]
     assert SECRET not in warnings[0]
+
+
+# --- robustness and the first use of the client ------------------------------------------
+
+
+@pytest.mark.parametrize("prop", ["headers", "eventTypes", "url", "name"])
+def test_check_answers_a_failure_for_input_nested_hundreds_of_levels_deep(
+    provider: WebhookProvider, prop: str
+) -> None:
+    deep: Any = "x"
+    for _ in range(5000):
+        deep = [deep]
+    result = provider.check(
+        {}, declared(**{prop: {"x-api-key": deep} if prop == "headers" else deep})
+    )
+    assert [(f.property, f.reason) for f in result.failures] == [
+        (prop, "is nested too deeply to be valid")
+    ]
+
+
+def test_check_refuses_a_header_value_1nce_cannot_send_naming_the_header_only(
+    provider: WebhookProvider,
+) -> None:
+    result = provider.check({}, declared(headers={"x-api-key": "schl\u00fcssel-\u2603"}))
+    (failure,) = result.failures
+    assert failure.property == "headers"
+    assert "'x-api-key'" in failure.reason and "Latin-1" in failure.reason
+    assert "\u2603" not in failure.reason
+
+
+def test_concurrent_first_use_builds_exactly_one_client(monkeypatch: pytest.MonkeyPatch) -> None:
+    import threading
+
+    import pulumi_onence._client as client_module
+
+    built: list[object] = []
+    barrier = threading.Barrier(8)
+
+    class CountingClient:
+        def __init__(self, settings: Any) -> None:
+            built.append(self)
+            threading.Event().wait(0.05)  # widen the window a second builder would use
+
+    monkeypatch.setattr(client_module, "OnenceClient", CountingClient)
+    provider = WebhookProvider(warn=lambda _: None)
+    provider._config = {"onence:username": "u", "onence:password": "p"}
+    seen: list[object] = []
+
+    def first_use() -> None:
+        barrier.wait(timeout=30)
+        seen.append(provider._api())
+
+    threads = [threading.Thread(target=first_use) for _ in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+    assert len(built) == 1
+    assert len(seen) == 8 and all(c is built[0] for c in seen)
+
+
+class _RefusingClient:
+    """A client whose every call fails as a wrong password does."""
+
+    def create_webhook(self, *_: Any, **__: Any) -> Any:
+        from pulumi_onence._errors import AuthenticationError
+
+        try:
+            raise KeyError("inner detail")
+        except KeyError:
+            raise AuthenticationError(
+                401,
+                "Unauthorized",
+                operation="create webhook 'fleet-telemetry'",
+                api_url="https://api.example.com/management-api",
+            ) from None
+
+
+def test_a_provider_error_is_one_line_without_a_chain_and_a_short_traceback(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    import traceback
+
+    from pulumi_onence._errors import AuthenticationError
+
+    provider = WebhookProvider(_RefusingClient(), warn=lambda _: None)  # type: ignore[arg-type]
+    props = provider.check({}, declared()).inputs
+    with pytest.raises(AuthenticationError) as caught:
+        provider.create(props)
+
+    message = str(caught.value)
+    assert "\n" not in message
+    assert message.startswith(
+        "create webhook 'fleet-telemetry' failed at https://api.example.com/management-api: "
+        "401 Unauthorized; check onence:username and onence:password"
+    )
+    assert caught.value.__cause__ is None and caught.value.__suppress_context__
+    frames = traceback.extract_tb(caught.value.__traceback__)
+    # The caller's frame, then the boundary: nothing from inside the provider or client.
+    assert [f.name for f in frames][1:] == ["boundary"]
+    assert SECRET not in message
+    # Outside the plugin the same line goes to stderr, first.
+    assert capsys.readouterr().err.splitlines()[0] == f"error: {message}"

@@ -129,6 +129,42 @@ def test_headers_are_secret_even_when_given_as_plain_strings(engine: Any) -> Any
 
 
 @pulumi_test
+def test_a_url_with_a_credential_is_secret_before_the_engine_sees_it(engine: Any) -> Any:
+    mocks, _ = engine
+    with_password = "https://user:pa55word@ingest.example.com/1nce"
+    hook = Webhook("telemetry", **declared(url=with_password))
+    plain = Webhook("plain", **declared(url="https://ingest.example.com/1nce?iccid=:iccid:"))
+
+    def check(args: list[Any]) -> None:
+        secret_url_is_secret, plain_url_is_secret = args
+        by_name = {r.name: r.inputs["url"] for r in mocks.created}
+        assert is_rpc_secret(by_name["telemetry"])
+        assert unwrap_rpc_secret(by_name["telemetry"]) == with_password
+        assert by_name["plain"] == "https://ingest.example.com/1nce?iccid=:iccid:"
+        assert (secret_url_is_secret, plain_url_is_secret) == (True, False)
+
+    return pulumi.Output.all(hook.url.is_secret(), plain.url.is_secret()).apply(check)
+
+
+@pytest.mark.parametrize(
+    ("url", "secret"),
+    [
+        ("https://user:pw@hooks.example.com/x", True),
+        ("https://hooks.example.com/x?bearer=abc", True),
+        ("https://hooks.example.com/x;sig=abc", True),
+        ("https://hooks.example.com/x#access_token=abc", True),
+        ("https://hooks.example.com/x?q=Zk3jd8Qm2PxL9vT4nR7wY1sB", True),
+        ("https://hooks.example.com/1nce?iccid=:iccid:&imsi=:imsi:&ip=:ip:", False),
+        ("https://hooks.example.com/events?type=telemetry&page=2", False),
+    ],
+)
+def test_credential_bearing_urls_are_recognised(url: str, secret: bool) -> None:
+    from pulumi_onence._secret_url import looks_secret
+
+    assert looks_secret(url) is secret
+
+
+@pulumi_test
 def test_caller_options_keep_working_next_to_the_secret_option(engine: Any) -> Any:
     _, monitor = engine
     opts = pulumi.ResourceOptions(additional_secret_outputs=["url"], protect=True)
@@ -234,8 +270,12 @@ def test_args_and_keywords_together_are_refused(engine: Any) -> None:
         )
 
 
-def test_the_firewall_addresses_are_1nces_documented_ones() -> None:
-    assert pulumi_onence.ONENCE_SOURCE_IPS == ("52.29.71.11", "18.157.211.95")
+def test_the_firewall_addresses_are_public_ipv4_addresses_a_rule_can_name() -> None:
+    import ipaddress
+
+    addresses = [ipaddress.ip_address(a) for a in pulumi_onence.ONENCE_SOURCE_IPS]
+    assert len(set(addresses)) == len(addresses) >= 2
+    assert all(a.version == 4 and a.is_global for a in addresses)
 
 
 def test_the_package_exports_exactly_its_public_names() -> None:
@@ -269,3 +309,16 @@ def test_importing_the_package_starts_nothing_and_prints_nothing() -> None:
         check=False,
     )
     assert (done.returncode, done.stdout, done.stderr) == (0, "", "")
+
+
+def test_a_program_that_declares_webhooks_loads_neither_pydantic_nor_requests() -> None:
+    probe = (
+        "import sys, pulumi_onence\n"
+        "pulumi_onence.EventType.LIFECYCLE, pulumi_onence.Webhook, pulumi_onence.WebhookArgs\n"
+        "heavy = sorted({m.split('.')[0] for m in sys.modules} & {'pydantic', 'requests'})\n"
+        "print(heavy)\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, timeout=60, check=False
+    )
+    assert (done.returncode, done.stdout.strip()) == (0, "[]"), done.stderr
