@@ -325,7 +325,8 @@ def test_check_refuses_a_header_value_1nce_cannot_send_naming_the_header_only(
     result = provider.check({}, declared(headers={"x-api-key": "schl\u00fcssel-\u2603"}))
     (failure,) = result.failures
     assert failure.property == "headers"
-    assert "'x-api-key'" in failure.reason and "Latin-1" in failure.reason
+    assert "'x-api-key'" in failure.reason
+    assert "Latin-1" in failure.reason
     assert "\u2603" not in failure.reason
 
 
@@ -357,7 +358,8 @@ def test_concurrent_first_use_builds_exactly_one_client(monkeypatch: pytest.Monk
     for thread in threads:
         thread.join(timeout=30)
     assert len(built) == 1
-    assert len(seen) == 8 and all(c is built[0] for c in seen)
+    assert len(seen) == 8
+    assert all(c is built[0] for c in seen)
 
 
 class _RefusingClient:
@@ -395,7 +397,8 @@ def test_a_provider_error_is_one_line_without_a_chain_and_a_short_traceback(
         "create webhook 'fleet-telemetry' failed at https://api.example.com/management-api: "
         "401 Unauthorized; check onence:username and onence:password"
     )
-    assert caught.value.__cause__ is None and caught.value.__suppress_context__
+    assert caught.value.__cause__ is None
+    assert caught.value.__suppress_context__
     frames = traceback.extract_tb(caught.value.__traceback__)
     # The caller's frame, then the boundary: nothing from inside the provider or client.
     assert [f.name for f in frames][1:] == ["boundary"]
