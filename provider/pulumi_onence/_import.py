@@ -190,7 +190,7 @@ def _identifier(resource: str) -> str:
 
 def plan_import(
     live: Sequence[Integration],
-    details: Mapping[str, Integration | None],
+    details: Mapping[str, Integration | None] | None,
     state: StackState,
     declared: Sequence[Declared],
     declared_names: Iterable[str],
@@ -200,7 +200,8 @@ def plan_import(
     """What to do with each webhook of the account.
 
     ``live`` is the list answer; ``details`` the get-one answer per id that was read (``None``:
-    gone meanwhile). ``declared_names`` are the 1NCE names the stack's declarations create.
+    gone meanwhile), or ``None`` to only decide which webhooks to read (``declare``).
+    ``declared_names`` are the 1NCE names the stack's declarations create.
     """
     recorded = {hook.id for hook in state.webhooks}
     adopted = {d.adopt_id for d in declared if d.adopt_id}
@@ -226,6 +227,9 @@ def plan_import(
             )
         elif not select or any(fnmatchcase(hook.name, pattern) for pattern in select):
             planned.append(Planned(hook.id, hook.name, DECLARE))
+    left_out = sum(not h.is_webhook for h in live)
+    if details is None:
+        return ImportPlan(planned, left_out_aws=left_out)
     taken = {h.resource for h in state.webhooks} | {d.resource for d in declared}
     taken |= {p.resource for p in state.pending}
     wanted = [hook for hook in live if hook.id in {p.id for p in planned if p.action == DECLARE}]
@@ -257,7 +261,7 @@ def plan_import(
             json_payload_enabled=full.json_payload_enabled,
             headers={h.header: h.key for h in item.headers},
         )
-    return ImportPlan(planned, left_out_aws=sum(not h.is_webhook for h in live))
+    return ImportPlan(planned, left_out_aws=left_out)
 
 
 # --- rendering ---------------------------------------------------------------------------
@@ -386,7 +390,7 @@ def run_import(
     api = runtime.make_api(settings)
     try:
         live = api.list_integrations()
-        preview = plan_import(live, {}, state, declared, declared_names, (), args.select)
+        preview = plan_import(live, None, state, declared, declared_names, (), args.select)
         wanted = [p.id for p in preview.webhooks if p.action == DECLARE]
         details = dict(zip(wanted, in_parallel(lambda i: _get(api, i), wanted), strict=True))
     except (TransportError, TokenUnavailableError) as exc:
@@ -481,7 +485,7 @@ def _report(out: TextIO, plan: ImportPlan, args: argparse.Namespace, target: Pat
     count = len(plan.to_declare)
     managed = sum(p.action == MANAGED for p in plan.webhooks)
     noun = "declaration" if count == 1 else "declarations"
-    summary = [f"{managed} managed by the stack"]
+    summary = [f"{managed} managed by the stack"] if managed else []
     if plan.left_out_aws:
         summary.append(f"{plan.left_out_aws} AWS integration(s) left out")
     verb = "would write" if args.dry_run else "wrote"
