@@ -65,9 +65,12 @@ class Onence:
         self.stack = stack
         self.outputs: list[str] = []
 
-    def __call__(self, *args: str, stack: str | None = None) -> Run:
+    def __call__(self, *args: str, stack: str | None = None, selected: bool = False) -> Run:
+        """Run ``onence ARGS`` for the stack (``selected``: rely on the selected stack)."""
         env = {k: v for k, v in self.stack.env.items() if not k.startswith("ONENCE_")}
-        argv = [*ONENCE, *args, "--stack", stack or self.stack.stack]
+        argv = [*ONENCE, *args]
+        if not selected:
+            argv += ["--stack", stack or self.stack.stack]
         argv += ["--cwd", str(self.stack.workdir)]
         proc = subprocess.run(
             argv,
@@ -242,3 +245,16 @@ def test_configuration_problems_exit_2_with_one_line_and_no_secret(stack: Pulumi
     everything = "\n".join(onence.outputs)
     for secret in (PASSWORD, HEADER_SECRET, stack.passphrase):
         assert secret not in everything
+
+
+def test_json_names_the_selected_stack_and_traceback_keeps_exit_2(stack: PulumiStack):
+    onence = Onence(stack)
+
+    status = onence("status", "--json", selected=True)
+    assert status.code == 0, status
+    assert status.json()["stack"] == stack.stack
+
+    missing = onence("status", "--traceback", stack="no-such-stack")
+    assert missing.code == 2
+    assert "Traceback (most recent call last)" in missing.err
+    assert missing.err.splitlines()[-1].startswith("onence: error: could not read the stack")

@@ -48,9 +48,7 @@ def test_the_root_project_applies_the_declared_fleet(tmp_path, emulator, onence_
         assert secret not in stack.output_text()
 
 
-def test_a_relative_webhooks_file_is_found_in_the_project_directory(
-    tmp_path, emulator, onence_api
-):
+def test_a_relative_webhooks_file_is_found_in_the_project_directory(tmp_path, emulator, onence_api):
     stack = root_project(tmp_path / "gitops", emulator)
     (stack.workdir / "my-webhooks.yaml").write_text(
         "webhooks:\n"
