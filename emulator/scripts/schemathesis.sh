@@ -29,15 +29,21 @@ for _ in $(seq 1 100); do [ -s "$WORK/url" ] && break; sleep 0.1; done
 URL=$(head -n1 "$WORK/url")
 [ -n "$URL" ] || { echo "emulator did not start:" >&2; cat "$WORK/log" >&2; exit 1; }
 
-# A token and a few integrations, so that the operations on an id reach real data.
+# A token and a few integrations, so that the operations on an id reach real data: half of them
+# INTEGRATION_FAILED (an ERROR event they cannot receive), so that restart answers 200 as well as 409.
 TOKEN=$(curl -sf -u "$USERS" -H 'Content-Type: application/json' \
   -d '{"grant_type":"client_credentials"}' "$URL/oauth/token" | "$PY" -c 'import json,sys; print(json.load(sys.stdin)["access_token"])')
 IDS=()
 for i in $(seq 1 30); do
+  TYPE=$([ $((i % 2)) -eq 0 ] && echo ERROR || echo LIFECYCLE)
   IDS+=("$(curl -sf -H "Authorization: Bearer $TOKEN" -H 'Content-Type: application/json' \
-    -d "{\"name\":\"st-$i\",\"url\":\"https://127.0.0.1:9/st-$i\",\"headers\":{},\"eventTypes\":[{\"type\":\"ERROR\"}]}" \
+    -d "{\"name\":\"st-$i\",\"url\":\"https://127.0.0.1:9/st-$i\",\"headers\":{},\"eventTypes\":[{\"type\":\"$TYPE\"}]}" \
     "$URL/v1/integrate/clouds/webhooks" | "$PY" -c 'import json,sys; print(json.load(sys.stdin)["id"])')")
 done
+ROOT=${URL%/management-api}
+curl -sf -o /dev/null -H 'Content-Type: application/json' -d '{"type":"ERROR"}' "$ROOT/_emulator/events"
+DRAINED=$(curl -sf -XPOST "$ROOT/_emulator/drain?timeout=30")
+[ "$DRAINED" = '{"idle":true}' ] || { echo "deliveries did not settle: $DRAINED" >&2; exit 1; }
 {
   echo '[dictionaries.ids]'
   printf 'values = [%s]\n' "$(printf '"%s",' "${IDS[@]}" | sed 's/,$//')"
