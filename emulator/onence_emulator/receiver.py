@@ -1,12 +1,15 @@
 """A local HTTPS endpoint that records what webhooks deliver (tests and the demo).
 
 Its certificate comes from a throw-away CA made with ``trustme``; hand ``ca_pem`` to the emulator
-(``--ca-bundle``) so that delivery verifies TLS as it would against a real endpoint. ``stop()`` and
+(``--ca-bundle``) so that delivery verifies TLS as it would against a real endpoint, and allow
+private endpoints (it listens on 127.0.0.1, which 1NCE could not reach). ``stop()`` and
 ``start()`` keep the port, to simulate an outage; ``status`` is what it answers (default 200).
 
 Example::
 
-    with HttpsReceiver() as receiver, EmulatorProcess(ca_bundle=receiver.ca_pem) as emulator:
+    with HttpsReceiver() as receiver, EmulatorProcess(
+        ca_bundle=receiver.ca_pem, allow_private_endpoints=True
+    ) as emulator:
         ...  # create a webhook with url=receiver.url + "/hook"
         receiver.wait_for(1, timeout=10)
 """
