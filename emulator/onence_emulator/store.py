@@ -140,12 +140,6 @@ class Store:
         with self._lock:
             return self._items.get(item_id)
 
-    def get_webhook(self, item_id: str) -> Integration:
-        item = self.get(item_id)
-        if item is None or item.type != WEBHOOK:
-            raise NotFoundError(item_id)
-        return item
-
     def _check_url_free(self, url: str, own_id: str | None) -> None:
         for other in self._items.values():
             if other.id != own_id and other.type == WEBHOOK and other.url == url:
