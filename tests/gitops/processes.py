@@ -140,3 +140,8 @@ def listeners(pids: list[int]) -> list[Listener]:
                     protocol, address, port = table[inode]
                     found.append(Listener(pid, command_of(pid), protocol, address, port))
     return found
+
+
+def bound_to(ports: set[int]) -> list[tuple[str, str, int]]:
+    """``(protocol, address, port)`` of every listening socket on one of these ports."""
+    return [entry for entry in _socket_table().values() if entry[2] in ports]

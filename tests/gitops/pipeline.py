@@ -1,0 +1,392 @@
+"""The GitOps loop as a team runs it, on shared S3 state: the steps both the test and
+`make demo-gitops` play.
+
+The world: a local HTTPS receiver (the webhooks' endpoint), the 1NCE emulator (which delivers to
+it), SeaweedFS holding one bucket for the Pulumi state, and a bare git repository holding the
+stack: the fleet example's program, its webhooks file, the stack config (encrypted with the
+passphrase) and the policy pack. A developer pushes commits and a pull request; runners clone
+the repository and run `pulumi` and `onence`, sharing nothing but the backend URL with its
+storage credentials and the passphrase.
+
+Each step method does what one runner does and returns what happened; it asserts nothing about
+the product (the test does), only that its own setup worked.
+"""
+
+from __future__ import annotations
+
+import json
+import secrets
+import shutil
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from onence_emulator.harness import EmulatorProcess
+from onence_emulator.receiver import HttpsReceiver
+
+from tests.conftest import EmulatorApi
+from tests.gitops.processes import kill_session, listeners, session_members
+from tests.gitops.runners import (
+    POLICY_CONFIG,
+    PROJECT,
+    REPO_ROOT,
+    STACK,
+    Background,
+    Run,
+    Runner,
+    Shared,
+    copy_pack,
+    webhooks_yaml,
+    write_files,
+)
+from tests.gitops.seaweedfs import SeaweedFS
+
+USER = "gitops-ci"
+PASSWORD = "onence-api-password-" + secrets.token_hex(8)
+HEADER_SECRET = "ingest-key-" + secrets.token_hex(8)
+PASSPHRASE = "state-passphrase-" + secrets.token_hex(8)
+BUCKET = "pulumi-state"
+WEBHOOKS = "/v1/integrate/clouds/webhooks"
+CREATE_LATENCY_MS = 5000
+"""How long 1NCE holds runner D's create: the runner dies while its request is in flight."""
+WAIT_S = 120.0
+
+PULUMI_YAML = f"""\
+name: {PROJECT}
+description: 1NCE webhooks of the fleet, applied by the pipeline
+runtime:
+  name: python
+  options:
+    toolchain: pip
+    virtualenv: .venv
+"""
+
+# What a pull request can do to its own checkout of the pack: lower every rule to advisory.
+TAMPERED_PACK = """\
+from onence_rules import POLICIES, POLICY_PACK_NAME
+from pulumi_policy import EnforcementLevel, PolicyPack
+
+for policy in POLICIES:
+    policy.enforcement_level = EnforcementLevel.ADVISORY
+
+PolicyPack(name=POLICY_PACK_NAME, policies=list(POLICIES))
+"""
+
+
+def wait_for(condition: Callable[[], object], timeout: float, interval: float = 0.1) -> bool:
+    """Poll ``condition`` until it holds or ``timeout`` seconds pass (bounded)."""
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() >= deadline:
+            return False
+        time.sleep(interval)
+    return True
+
+
+def mutating(calls: list[dict[str, Any]]) -> list[tuple[str, str]]:
+    """The webhook writes in an emulator call log (token requests, tests and restarts left out)."""
+    return [
+        (c["method"], c["path"])
+        for c in calls
+        if c["method"] in {"POST", "PATCH", "DELETE"}
+        and not c["path"].endswith(("/oauth/token", "/test", "/restart"))
+    ]
+
+
+@dataclass
+class Webhook:
+    resource: str
+    name: str
+    url: str
+
+    def entry(self) -> dict[str, str]:
+        return {"resource": self.resource, "name": self.name, "url": self.url}
+
+
+@dataclass
+class LockRace:
+    """Runners B and C applying two merges at once."""
+
+    lock_keys: list[str]
+    holder_pid: int
+    refused: Run
+    writes_while_refused: list[tuple[str, str]]
+    holder: Run
+    retry: Run
+    holder_listeners: list[Any]
+
+
+@dataclass
+class KilledRun:
+    """Runner D, killed mid-`up`, and the recovery from runner F."""
+
+    killed: Run
+    orphan: dict[str, Any]
+    resources_after_kill: list[dict[str, Any]]
+    locks_after_kill: list[str]
+    blocked: Run
+    cancel: Run
+    refresh: Run
+    up: Run
+    check: Run
+
+
+@dataclass
+class GitOpsWorld:
+    """Everything the pipeline runs against; `close()` stops what `start()` started."""
+
+    root: Path
+    weed: str
+    pulumi: str
+    receiver: HttpsReceiver = field(init=False)
+    emulator: EmulatorProcess = field(init=False)
+    s3: SeaweedFS = field(init=False)
+    origin: Path = field(init=False)
+    runners: dict[str, Runner] = field(default_factory=dict)
+    commits: dict[str, str] = field(default_factory=dict)
+
+    # --- the world ----------------------------------------------------------------------------
+    def start(self) -> GitOpsWorld:
+        self.origin = self.root / "origin.git"
+        self.receiver = HttpsReceiver().start()
+        self.emulator = EmulatorProcess(
+            users={USER: PASSWORD},
+            time_scale=0.001,
+            ca_bundle=self.receiver.ca_pem,
+            delivery_timeout=5,
+            allow_private_endpoints=True,  # the webhooks go to the local receiver
+        ).start()
+        self.s3 = SeaweedFS(self.weed, self.root / "seaweedfs").start()
+        self.s3.create_bucket(BUCKET)
+        self.shared = Shared(
+            backend_url=self.s3.backend_url(BUCKET),
+            passphrase=PASSPHRASE,
+            storage_env=self.s3.credentials_env(),
+        )
+        self.api = EmulatorApi(self.emulator.base_url, USER, PASSWORD)
+        return self
+
+    def close(self) -> None:
+        for runner in self.runners.values():
+            for session in runner.sessions:
+                kill_session(session)
+        if hasattr(self, "api"):
+            self.api.session.close()
+        if hasattr(self, "s3"):
+            self.s3.stop()
+        if hasattr(self, "emulator"):
+            self.emulator.close()
+        if hasattr(self, "receiver"):
+            self.receiver.close()
+
+    def runner(self, name: str) -> Runner:
+        runner = Runner(name, self.root, self.origin, self.shared, self.pulumi)
+        self.runners[name] = runner
+        return runner
+
+    def hook(self, resource: str) -> Webhook:
+        return Webhook(resource, f"gitops-{resource}", f"{self.receiver.url}/{resource}")
+
+    # --- what 1NCE and the bucket hold ----------------------------------------------------------
+    def webhooks(self) -> list[dict[str, Any]]:
+        response = self.api.get("/v1/integrate/clouds", params={"page": 1, "pageSize": 100})
+        response.raise_for_status()
+        return [i for i in response.json()["items"] if i["type"] == "WEBHOOK"]
+
+    def lock_keys(self) -> list[str]:
+        return self.s3.keys(BUCKET, ".pulumi/locks/")
+
+    def checkpoint_key(self) -> str:
+        keys = [k for k in self.s3.keys(BUCKET, ".pulumi/stacks/") if k.endswith(f"/{STACK}.json")]
+        assert len(keys) == 1, keys
+        return keys[0]
+
+    def checkpoint(self) -> dict[str, Any]:
+        """The stack's latest deployment, read straight from the bucket."""
+        document = json.loads(self.s3.read(BUCKET, self.checkpoint_key()))
+        latest: dict[str, Any] = document.get("checkpoint", {}).get("latest") or {}
+        return latest
+
+    def state_webhooks(self) -> list[dict[str, Any]]:
+        return [
+            r
+            for r in self.checkpoint().get("resources") or []
+            if r.get("type") == "pulumi-python:dynamic/onence:Webhook"
+        ]
+
+    def pending_creates(self) -> list[dict[str, Any]]:
+        return [
+            op
+            for op in self.checkpoint().get("pending_operations") or []
+            if op.get("type") == "creating"
+        ]
+
+    def secrets(self) -> list[str]:
+        return [PASSWORD, HEADER_SECRET, *self.shared.secrets()]
+
+    # --- the developer --------------------------------------------------------------------------
+    def bootstrap(self) -> Runner:
+        """The stack repository, its first commit, and the stack (config encrypted, no `up`)."""
+        admin = self.runner("admin")
+        seed = admin.dir / "seed"
+        copy_pack(seed / "policies")
+        write_files(
+            seed,
+            {
+                "Pulumi.yaml": PULUMI_YAML,
+                "webhooks.yaml": webhooks_yaml([self.hook("telemetry").entry()]),
+                POLICY_CONFIG: '{"webhook-url-public-host": {"allowPrivateEndpoints": true}}\n',
+                ".gitignore": ".venv\n",
+            },
+        )
+        shutil.copy(REPO_ROOT / "examples" / "fleet" / "__main__.py", seed / "__main__.py")
+        admin.git("init", "--quiet", "--initial-branch=main", cwd=seed)
+        admin.git("add", ".", cwd=seed)
+        admin.git("commit", "--quiet", "-m", "The fleet's webhooks", cwd=seed)
+        admin.run(["git", "clone", "--quiet", "--bare", str(seed), str(self.origin)], cwd=admin.dir)
+        admin.clone("main")
+        admin.run(admin.pulumi_argv("stack", "init", "--secrets-provider", "passphrase"))
+        for key, value, secret in (
+            ("onence:apiUrl", self.emulator.base_url, False),
+            ("onence:username", USER, False),
+            ("onence:password", PASSWORD, True),
+            ("ingestKey", HEADER_SECRET, True),
+        ):
+            # The value goes through stdin, so it never appears in a process listing.
+            flags = ["--secret"] if secret else []
+            admin.run(admin.pulumi_argv("config", "set", key, *flags), stdin=value)
+        admin.git("add", f"Pulumi.{STACK}.yaml")
+        admin.git("commit", "--quiet", "-m", "The prod stack's config (secrets encrypted)")
+        admin.git("push", "--quiet", "origin", "main")
+        self.commits["base"] = admin.git("rev-parse", "HEAD").out.strip()
+        self.admin = admin
+        return admin
+
+    def commit_webhooks(self, label: str, hooks: list[Webhook], branch: str = "main") -> str:
+        """The developer changes webhooks.yaml on ``branch`` and pushes; returns the commit."""
+        admin = self.admin
+        admin.git("checkout", "--quiet", branch)
+        (admin.checkout / "webhooks.yaml").write_text(webhooks_yaml(h.entry() for h in hooks))
+        admin.git("commit", "--quiet", "-am", label)
+        admin.git("push", "--quiet", "origin", branch)
+        commit = admin.git("rev-parse", "HEAD").out.strip()
+        self.commits[label] = commit
+        return commit
+
+    def open_pull_request(self, hooks: list[Webhook]) -> str:
+        """A PR that adds an http:// webhook and lowers its own copy of the pack to advisory."""
+        admin = self.admin
+        admin.git("checkout", "--quiet", "-b", "add-alerts", "main")
+        (admin.checkout / "webhooks.yaml").write_text(webhooks_yaml(h.entry() for h in hooks))
+        (admin.checkout / "policies" / "__main__.py").write_text(TAMPERED_PACK)
+        admin.git("commit", "--quiet", "-am", "Add the alerts webhook")
+        admin.git("push", "--quiet", "origin", "add-alerts")
+        admin.git("checkout", "--quiet", "main")
+        return "add-alerts"
+
+    # --- (1) the pull request -------------------------------------------------------------------
+    def pr_preview(self, branch: str) -> tuple[Run, Run, list[tuple[str, str]]]:
+        """Runner A: the PR's program, judged by the pack of the BASE branch's checkout.
+
+        Returns the preview with the base pack, the same preview with the PR's own pack (what a
+        workflow that took the pack from the PR would see), and the 1NCE writes meanwhile.
+        """
+        runner = self.runner("A")
+        runner.clone(branch)
+        base = runner.clone("main", into=runner.dir / "base")
+        self.emulator.admin.clear_calls()
+        with_base = runner.pulumi_cmd("preview", "--diff", *runner.pack_args(base), check=False)
+        with_own = runner.pulumi_cmd("preview", "--diff", *runner.pack_args(), check=False)
+        return with_base, with_own, mutating(self.emulator.admin.calls())
+
+    # --- (2) two merges at once -----------------------------------------------------------------
+    def concurrent_merges(self, first: str, second: str) -> LockRace:
+        """Runners B (at ``first``) and C (at ``second``) run `pulumi up` at the same time.
+
+        B is paused (SIGSTOP) as soon as it holds the stack lock, so C's attempt meets the lock
+        however fast or slow this machine is; then B goes on and C retries.
+        """
+        b, c = self.runner("B"), self.runner("C")
+        b.clone(first)
+        c.clone(second)
+        holder = b.start(b.up_argv())
+        try:
+            if not wait_for(lambda: self.lock_keys() or not holder.running(), WAIT_S, 0.05):
+                raise AssertionError("runner B never took the stack lock")
+            if not holder.running():
+                raise AssertionError(
+                    f"runner B ended before it was seen holding the lock:\n{holder.wait()}"
+                )
+            holder.pause()
+            lock_keys = self.lock_keys()
+            held = listeners(session_members(holder.session))
+            self.emulator.admin.clear_calls()
+            refused = c.run(c.up_argv(), check=False)
+            writes = mutating(self.emulator.admin.calls())
+        finally:
+            holder.resume()
+        holder_run = holder.wait()
+        retry = c.run(c.up_argv(), check=False)
+        return LockRace(lock_keys, holder.process.pid, refused, writes, holder_run, retry, held)
+
+    # --- (3) a runner killed mid-`up` -----------------------------------------------------------
+    def killed_up(self, new_hook: Webhook) -> KilledRun:
+        """Runner D dies while 1NCE creates ``new_hook``; runner F recovers as documented."""
+        d = self.runner("D")
+        d.clone("main")
+        self.emulator.admin.add_fault(
+            "latency", method="POST", path=f"{WEBHOOKS}$", latency_ms=CREATE_LATENCY_MS, times=1
+        )
+        run = d.start(d.up_argv())
+        try:
+            if not wait_for(lambda: self.pending_creates() or not run.running(), WAIT_S, 0.05):
+                raise AssertionError("runner D never started a create")
+            if not run.running():
+                raise AssertionError(f"runner D ended before it was killed:\n{run.wait()}")
+            killed = run.kill_engine()
+
+            def named() -> list[dict[str, Any]]:
+                return [w for w in self.webhooks() if w["name"] == new_hook.name]
+
+            if not wait_for(named, WAIT_S, 0.2):
+                raise AssertionError("the create runner D had sent never landed in 1NCE")
+        finally:
+            run.kill_all()
+        [orphan] = named()
+        resources_after_kill = self.state_webhooks()
+        locks_after_kill = self.lock_keys()
+
+        f = self.runner("F")
+        f.clone("main")
+        blocked = f.run(f.up_argv(), check=False)
+        cancel = f.pulumi_cmd("cancel", "--yes", check=False)
+        refresh = f.pulumi_cmd(
+            "refresh", "--yes", "--skip-preview", "--clear-pending-creates", check=False
+        )
+        up = f.run(f.up_argv(), check=False)
+        check = f.pulumi_cmd("preview", "--expect-no-changes", *f.pack_args(), check=False)
+        return KilledRun(
+            killed,
+            orphan,
+            resources_after_kill,
+            locks_after_kill,
+            blocked,
+            cancel,
+            refresh,
+            up,
+            check,
+        )
+
+    # --- (4) a runner that never ran `up` -------------------------------------------------------
+    def status_and_test(self) -> tuple[Run, Run]:
+        """Runner E: `onence status` and `onence test` on the stack, read from the bucket."""
+        e = self.runner("E")
+        e.clone("main")
+        self.receiver.clear()
+        return e.onence("status"), e.onence("test")
+
+
+def background_output(run: Background) -> str:
+    return run.out_path.read_text(errors="replace") + run.err_path.read_text(errors="replace")

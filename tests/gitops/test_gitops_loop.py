@@ -1,0 +1,204 @@
+"""The GitOps loop on shared S3 state, as a team runs it: real engine, emulator, SeaweedFS.
+
+Each runner is a fresh clone of the stack repository with its own PULUMI_HOME; runners share only
+the backend URL (with the bucket's credentials), the passphrase, and through the committed stack
+config the 1NCE credentials. The steps run in order on one world (see tests.gitops.pipeline):
+
+1. runner A previews a pull request with the policy pack of the BASE branch: its http:// webhook
+   fails the check, although the PR lowered its own copy of the pack to advisory;
+2. runners B and C apply two merges at once: C fails at once on B's stack lock with the
+   backend's message, and its retry applies with no duplicate;
+3. runner D is killed during `up` while 1NCE creates a webhook; from runner F the documented
+   recovery (`pulumi cancel`, `pulumi refresh --clear-pending-creates`, `pulumi up`) converges
+   with no orphan;
+4. runner E, which never ran `up`, runs `onence status` and `onence test` on the stack, read from
+   the bucket and decrypted with the passphrase alone;
+
+and then no secret is in any runner's output, any object of the bucket or SeaweedFS's logs, and
+every process the test started has ended.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterator
+
+import pytest
+
+from tests.e2e.stack import require_engine
+from tests.gitops.pipeline import BUCKET, HEADER_SECRET, GitOpsWorld
+from tests.gitops.processes import bound_to, listeners, session_members
+
+pytestmark = [pytest.mark.e2e, pytest.mark.timeout(600)]
+
+LOCKED = "the stack is currently locked by 1 lock(s)"
+FINDING = re.compile(
+    r"\[(?P<level>mandatory|advisory)\](?: \[severity: [a-z]+\])?\s+"
+    r"(?P<policy>[a-z][a-z-]+)\s+\((?P<resource>[^)]*)\)"
+)
+
+
+def findings(output: str) -> set[tuple[str, str, str]]:
+    """``(level, policy, resource name)`` of every policy finding in a preview's output."""
+    return {
+        (m["level"], m["policy"], m["resource"].rpartition(": ")[2])
+        for m in FINDING.finditer(output)
+    }
+
+
+@pytest.fixture(scope="module")
+def world(tmp_path_factory: pytest.TempPathFactory, weed: str) -> Iterator[GitOpsWorld]:
+    pulumi = require_engine()
+    world = GitOpsWorld(tmp_path_factory.mktemp("gitops"), weed, pulumi)
+    try:
+        world.start()
+        world.bootstrap()
+        yield world
+    finally:
+        sessions = [world.s3.session] if world.s3.process is not None else []
+        world.close()
+    for session in sessions:
+        assert session_members(session) == [], "SeaweedFS left a process running"
+
+
+def names(world: GitOpsWorld) -> list[str]:
+    return sorted(w["name"] for w in world.webhooks())
+
+
+def test_a_pull_request_is_judged_by_the_pack_of_its_base_branch(world: GitOpsWorld):
+    telemetry = world.hook("telemetry")
+    alerts = world.hook("alerts")
+    alerts.url = "http://alerts.example.com/1nce"  # public host, but plain http
+    branch = world.open_pull_request([telemetry, alerts])
+
+    with_base, with_own, writes = world.pr_preview(branch)
+
+    # The base branch's pack, from the base checkout, fails the check on the http:// webhook.
+    assert with_base.code != 0, with_base
+    assert ("mandatory", "webhook-url-https", "alerts") in findings(with_base.text)
+    assert str(world.runners["A"].dir / "base" / "policies") in with_base.text
+    # The PR's own copy of the pack, lowered by the PR, would only have advised.
+    assert ("advisory", "webhook-url-https", "alerts") in findings(with_own.text)
+    assert ("mandatory", "webhook-url-https", "alerts") not in findings(with_own.text)
+    # A preview writes nothing to 1NCE.
+    assert writes == []
+    assert names(world) == []
+
+
+def test_two_merges_at_once_one_waits_for_the_lock_and_its_retry_applies_once(
+    world: GitOpsWorld,
+):
+    first = world.commit_webhooks(
+        "Add the lifecycle webhook", [world.hook("telemetry"), world.hook("lifecycle")]
+    )
+    second = world.commit_webhooks(
+        "Add the location webhook",
+        [world.hook("telemetry"), world.hook("lifecycle"), world.hook("location")],
+    )
+
+    race = world.concurrent_merges(first, second)
+
+    # C met B's lock and stopped at once, with the backend's message naming B's lock ...
+    assert race.refused.code != 0, race.refused
+    assert LOCKED in race.refused.text
+    assert f"(pid {race.holder_pid})" in race.refused.text
+    assert len(race.lock_keys) == 1
+    assert race.lock_keys[0] in race.refused.text
+    assert race.writes_while_refused == []
+    # ... while every process of runner B listened on loopback only.
+    assert race.holder_listeners, "runner B's engine and plugins listen somewhere"
+    assert [str(s) for s in race.holder_listeners if not s.loopback] == []
+    # B applied its merge; C's retry applied the rest, creating each webhook once.
+    assert race.holder.code == 0, race.holder
+    assert race.retry.code == 0, race.retry
+    assert "1 created" in race.retry.text
+    assert names(world) == ["gitops-lifecycle", "gitops-location", "gitops-telemetry"]
+    assert world.lock_keys() == []
+    ids_in_state = sorted(r["id"] for r in world.state_webhooks())
+    assert ids_in_state == sorted(w["id"] for w in world.webhooks())
+
+
+def test_a_runner_killed_during_up_is_recovered_from_another_runner_with_no_orphan(
+    world: GitOpsWorld,
+):
+    errors = world.hook("errors")
+    world.commit_webhooks(
+        "Add the errors webhook",
+        [world.hook(r) for r in ("telemetry", "lifecycle", "location")] + [errors],
+    )
+
+    run = world.killed_up(errors)
+
+    # Runner D died holding the lock, its create landed in 1NCE, its state does not have it.
+    assert run.killed.code < 0, run.killed
+    assert len(run.locks_after_kill) == 1
+    assert errors.name not in {r["outputs"].get("name") for r in run.resources_after_kill}
+    # Another runner is refused with the backend's message until the lock is cancelled.
+    assert run.blocked.code != 0, run.blocked
+    assert LOCKED in run.blocked.text
+    assert "pulumi cancel" in run.blocked.text
+    assert run.cancel.code == 0, run.cancel
+    assert run.refresh.code == 0, run.refresh
+    assert run.up.code == 0, run.up
+    # Converged: every declared webhook exactly once in 1NCE, each one in the state, the one
+    # created by the dead runner adopted rather than created again, and nothing left to apply.
+    webhooks = world.webhooks()
+    assert sorted(w["name"] for w in webhooks) == [
+        "gitops-errors",
+        "gitops-lifecycle",
+        "gitops-location",
+        "gitops-telemetry",
+    ]
+    assert sorted(r["id"] for r in world.state_webhooks()) == sorted(w["id"] for w in webhooks)
+    assert run.orphan["id"] in {r["id"] for r in world.state_webhooks()}
+    assert world.pending_creates() == []
+    assert world.lock_keys() == []
+    assert run.check.code == 0, run.check
+
+
+def test_a_runner_that_never_ran_up_reads_the_stack_from_the_bucket(world: GitOpsWorld):
+    status, tested = world.status_and_test()
+
+    in_state = {r["id"] for r in world.state_webhooks()}
+    assert in_state, "the earlier steps left no webhook to check"
+    assert status.code == 0, status
+    assert tested.code == 0, tested
+    for integration_id in in_state:
+        assert integration_id in status.out
+        assert integration_id in tested.out
+    assert tested.out.count("SUCCESS") == len(in_state)
+    # 1NCE's test messages reached the endpoint with the header decrypted from the config.
+    assert world.receiver.wait_for(len(in_state), timeout=30)
+    tests = [r for r in world.receiver.requests if (r.json or {}).get("type") == "TEST_MESSAGE"]
+    assert len(tests) == len(in_state)
+    assert {r.header("x-api-key") for r in tests} == {HEADER_SECRET}
+
+
+def test_no_secret_in_any_output_object_or_log_and_nothing_left_running(world: GitOpsWorld):
+    objects = world.s3.objects(BUCKET)
+    checkpoint = objects[world.checkpoint_key()].decode()
+    # The grep below is meaningful: the bucket does hold the stack, its secrets encrypted.
+    assert json.loads(checkpoint)["checkpoint"]["latest"]["resources"]
+    assert "ciphertext" in checkpoint
+
+    places = {f"runner {name}": r.output_text() for name, r in world.runners.items()}
+    places |= {
+        f"s3://{BUCKET}/{key}": body.decode(errors="replace") for key, body in objects.items()
+    }
+    places["SeaweedFS's logs"] = world.s3.log_text()
+    for secret in world.secrets():
+        leaks = [place for place, text in places.items() if secret in text]
+        assert leaks == [], f"a secret appeared in {leaks}"
+
+    # The servers listen on loopback only: SeaweedFS, the emulator and the receiver.
+    sockets = listeners(session_members(world.s3.session))
+    assert len(sockets) >= 4
+    assert [str(s) for s in sockets if not s.loopback] == []
+    others = bound_to({world.emulator.port, world.receiver.port})
+    assert len(others) == 2
+    assert {address for _, address, _ in others} == {"127.0.0.1"}
+
+    # Every command every runner started has ended, with all it started.
+    left = {name: r.left_running() for name, r in world.runners.items()}
+    assert {name: pids for name, pids in left.items() if pids} == {}
