@@ -21,7 +21,6 @@ PyYAML comes with the Pulumi SDK.
 
 from __future__ import annotations
 
-import json
 import os
 import re
 from collections.abc import Mapping, Sequence
@@ -174,7 +173,18 @@ def _scalar(value: str) -> str:
     """A YAML scalar for ``value``: plain when it reads back as the same string, else quoted."""
     if _PLAIN.match(value) and yaml.safe_load(value) == value:
         return value
-    return json.dumps(value, ensure_ascii=False)
+    return '"' + "".join(_escaped(c) for c in value) + '"'
+
+
+def _escaped(char: str) -> str:
+    """One character inside a double-quoted YAML scalar: itself when YAML reads it back as it
+    is, else an escape (YAML rejects some characters raw and folds its own line breaks)."""
+    if char in '"\\':
+        return "\\" + char
+    if char.isprintable() and char not in "\x85\u2028\u2029":
+        return char
+    code = ord(char)
+    return f"\\u{code:04x}" if code < 0x10000 else f"\\U{code:08x}"
 
 
 def render_declarations(declarations: Sequence[Declaration], indent: int = 2) -> str:
@@ -213,7 +223,10 @@ def append_declarations(path: Path, declarations: Sequence[Declaration]) -> None
         original = path.read_text(encoding="utf-8")
         old = _entries(path)
         text = _extended(path, original, declarations)
-    doc = _load(path, text)
+    try:
+        doc = yaml.safe_load(text)
+    except yaml.YAMLError:
+        doc = None
     if not isinstance(doc, dict) or doc.get("webhooks") != old + wanted:
         raise ConfigurationError(
             f"cannot append to {path}: its webhooks list is not the last block of the file; "
@@ -237,9 +250,11 @@ def _extended(path: Path, original: str, declarations: Sequence[Declaration]) ->
         return body + "webhooks:\n" + render_declarations(declarations)
     if not isinstance(root, yaml.MappingNode):
         raise ConfigurationError(f"cannot append to {path}: it is not a map with a webhooks list")
-    for key, value in root.value:
+    for position, (key, value) in enumerate(root.value):
         if key.value != "webhooks":
             continue
+        if position != len(root.value) - 1:
+            break  # entries appended at the end would land in another block
         if isinstance(value, yaml.SequenceNode) and not value.flow_style and value.value:
             return body + render_declarations(declarations, indent=value.start_mark.column)
         if isinstance(value, yaml.ScalarNode) and value.tag.endswith(":null"):
@@ -248,4 +263,9 @@ def _extended(path: Path, original: str, declarations: Sequence[Declaration]) ->
             f"cannot append to {path}: write its webhooks list as a block list ('- ...' lines) "
             "or use --out"
         )
-    return body + "webhooks:\n" + render_declarations(declarations)
+    else:
+        return body + "webhooks:\n" + render_declarations(declarations)
+    raise ConfigurationError(
+        f"cannot append to {path}: its webhooks list is not the last block of the file; "
+        "move it to the end or write to another file with --out"
+    )

@@ -178,6 +178,14 @@ def config_key(resource: str, header: str, taken: set[str]) -> str:
     return candidate
 
 
+def _py(text: str) -> str:
+    """A Python string literal for ``text`` (double-quoted when it holds no double quote)."""
+    literal = repr(text)
+    if literal.startswith("'") and '"' not in text:
+        return '"' + literal[1:-1].replace("\\'", "'") + '"'
+    return literal
+
+
 def _identifier(resource: str) -> str:
     ident = resource.replace("-", "_")
     if not ident.isidentifier() or ident[:1].isdigit():
@@ -284,25 +292,21 @@ def render_python(plan: ImportPlan, *, stored: bool) -> str:
     for item in plan.to_declare:
         decl = item.declaration
         assert decl is not None
-        types = ", ".join(
-            f"EventType.{t}" if t in known else json.dumps(t) for t in decl.event_types
-        )
+        types = ", ".join(f"EventType.{t}" if t in known else _py(t) for t in decl.event_types)
         lines += [
             "",
             f"{_identifier(decl.resource)} = Webhook(",
-            f"    {json.dumps(decl.resource)},",
-            f"    adopt_id={json.dumps(decl.adopt_id)},",
-            f"    name={json.dumps(decl.name, ensure_ascii=False)},",
-            f"    url={json.dumps(decl.url, ensure_ascii=False)},",
+            f"    {_py(decl.resource)},",
+            f"    adopt_id={_py(decl.adopt_id)},",
+            f"    name={_py(decl.name)},",
+            f"    url={_py(decl.url)},",
             f"    event_types=[{types}],",
             f"    json_payload_enabled={decl.json_payload_enabled},",
         ]
         if decl.headers:
             lines.append("    headers={")
             for header, key in decl.headers.items():
-                lines.append(
-                    f"        {json.dumps(header)}: config.require_secret({json.dumps(key)}),"
-                )
+                lines.append(f"        {_py(header)}: config.require_secret({_py(key)}),")
             lines.append("    },")
         lines.append(")")
     return "\n".join(lines) + "\n"
