@@ -382,3 +382,16 @@ def test_with_private_endpoints_allowed_a_loopback_webhook_receives_events(
     (request,) = receiver.requests
     assert request.path == "/by-name"
     assert _state(emulator_api, hook["id"])["state"] == "INTEGRATION_ACTIVE"
+
+
+def test_without_a_ca_bundle_only_the_system_trust_store_is_trusted(
+    receiver: HttpsReceiver,
+) -> None:
+    with EmulatorProcess(users={"user": "pass"}, allow_private_endpoints=True) as emulator:
+        api = EmulatorApi(emulator.base_url)
+        hook = _hook(api, receiver)
+        result = api.post(f"{WEBHOOKS}/{hook['id']}/test").json()
+        api.session.close()
+    assert result["testStatus"] == "FAILURE"
+    assert "TLS" in result["message"]  # the receiver's private CA is not in the system store
+    assert receiver.requests == []
