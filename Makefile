@@ -36,7 +36,8 @@ conformance: venv
 CONFORMANCE_EXAMPLES ?= 100
 
 # The whole suite: lint, the emulator's OpenAPI conformance run, then every test, the end-to-end
-# tests with the real engine included (they fail, not skip, without it).
+# tests with the real engine included (they fail, not skip, without it) and the pages' commands
+# run as written (tests/docs, see test-docs).
 test: venv
 	@engine_bin=$$(bash $(ENGINE)) && \
 	$(MAKE) --no-print-directory lint && \
