@@ -15,6 +15,8 @@ import requests
 from onence_emulator.harness import EmulatorProcess
 from onence_emulator.store import DB_FILE
 
+from tests.conftest import EmulatorApi
+
 CLOUDS = "/v1/integrate/clouds"
 WEBHOOKS = CLOUDS + "/webhooks"
 TOKEN_BODY = {"grant_type": "client_credentials"}
@@ -157,32 +159,18 @@ def test_secrets_never_reach_stdout_or_the_log(receiver) -> None:
         allow_private_endpoints=True,
         extra_args=["--log-level", "debug"],
     ) as emulator:
-        token = _token(emulator.base_url, "user", "user-pw-secret")
-        headers = {"Authorization": f"Bearer {token}"}
-        created = requests.post(
-            emulator.base_url + WEBHOOKS,
-            headers=headers,
-            json={
-                "name": "s",
-                "url": receiver.url + "/s",
-                "headers": {"x-key": "hdr-secret-1"},
-                "eventTypes": [{"type": "ERROR"}],
-            },
-            timeout=10,
-        )
-        assert created.status_code == 201
-        refused = requests.post(
-            emulator.base_url + WEBHOOKS,
-            headers=headers,
-            json={
-                "name": "s",
-                "url": "http://x",
-                "headers": {"x-key": "hdr-secret-2\n"},
-                "eventTypes": [{"type": "ERROR"}],
-            },
-            timeout=10,
-        )
+        api = EmulatorApi(emulator.base_url, "user", "user-pw-secret")
+        token = api.token
+        hook = {
+            "name": "s",
+            "headers": {"x-key": "hdr-secret-1"},
+            "eventTypes": [{"type": "ERROR"}],
+        }
+        assert api.post(WEBHOOKS, json={**hook, "url": receiver.url + "/s"}).status_code == 201
+        bad_header = {"x-key": "hdr-secret-2\n"}
+        refused = api.post(WEBHOOKS, json={**hook, "url": "http://x", "headers": bad_header})
         assert refused.status_code == 400
+        api.session.close()
         requests.post(
             emulator.base_url + "/oauth/token",
             auth=("user", "wrong-pw"),
