@@ -410,6 +410,11 @@ def run_import(
     store = args.write_config and not args.dry_run
     code = None
     if to_declare and not args.dry_run:
+        # The secrets first: a declaration whose key is missing would fail `pulumi up`.
+        if store:
+            for item in to_declare:
+                for key, value in item.values.items():
+                    reader.set_secret(key, value)
         if args.format == "yaml":
             assert target is not None
             append_declarations(target, [p.declaration for p in to_declare if p.declaration])
@@ -417,10 +422,6 @@ def run_import(
             code = render_python(plan, stored=args.write_config)
             if target is not None:
                 target.write_text(code, encoding="utf-8")
-        if store:
-            for item in to_declare:
-                for key, value in item.values.items():
-                    reader.set_secret(key, value)
     elif args.format == "python":
         code = render_python(plan, stored=args.write_config)
 
