@@ -7,8 +7,10 @@ deliveries to the receiver. Every run also checks that no secret reached stdout 
 
 from __future__ import annotations
 
+import contextlib
 import io
 import json
+import os
 import signal
 import socket
 import subprocess
@@ -740,39 +742,99 @@ def test_token_endpoint_answering_5xx_exits_2_cannot_authenticate(
 
 # --- Ctrl-C --------------------------------------------------------------------------------
 
-SLOW_PULUMI = """\
+FAKE_PULUMI = """\
 #!{python}
-import pathlib, sys, time
-pathlib.Path({marker!r}).write_text(" ".join(sys.argv[1:]))
+import json, os, pathlib, sys, time
+pathlib.Path({markers!r}, str(os.getpid())).write_text(" ".join(sys.argv[1:]))
+answers = {answers!r}
+if sys.argv[1] in answers:
+    print(answers[sys.argv[1]])
+    sys.exit(0)
 time.sleep(120)
 """
 
 
-def test_ctrl_c_stops_at_once_with_exit_130_and_stops_pulumi(tmp_path: Path):
-    bin_dir = tmp_path / "bin"
+def start_onence(tmp_path: Path, answers: dict[str, str]) -> tuple[subprocess.Popen[str], Path]:
+    """`onence status` as a process, with a fake `pulumi` that prints ``answers`` (by its first
+    argument) and otherwise hangs; each `pulumi` run leaves a file named by its pid."""
+    bin_dir, markers = tmp_path / "bin", tmp_path / "pulumi-runs"
     bin_dir.mkdir()
-    marker = tmp_path / "pulumi-started"
+    markers.mkdir()
     fake = bin_dir / "pulumi"
-    fake.write_text(SLOW_PULUMI.format(python=sys.executable, marker=str(marker)))
+    fake.write_text(
+        FAKE_PULUMI.format(python=sys.executable, markers=str(markers), answers=answers)
+    )
     fake.chmod(0o755)
     env = {"PATH": f"{bin_dir}:/usr/bin:/bin", "HOME": str(tmp_path)}
     onence = Path(sys.executable).parent / "onence"
-
     proc = subprocess.Popen(
         [str(onence), "status"], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
     )
+    return proc, markers
+
+
+def interrupt(proc: subprocess.Popen[str], ready: Any) -> tuple[str, str]:
+    """Wait (bounded) until ``ready()``, press Ctrl-C, and collect the output."""
     try:
-        for _ in range(300):  # at most 30 s for the command to reach `pulumi`
-            if marker.exists() or proc.poll() is not None:
+        for _ in range(300):  # at most 30 s for the command to get there
+            if ready() or proc.poll() is not None:
                 break
             time.sleep(0.1)
-        assert marker.exists(), "onence never ran pulumi"
+        assert ready(), "onence never got there"
         proc.send_signal(signal.SIGINT)
-        out, err = proc.communicate(timeout=30)  # well below the fake pulumi's 120 s
+        return proc.communicate(timeout=30)  # well below the 120 s it would otherwise wait
     finally:
         proc.kill()
         proc.wait()
 
+
+def gone(pid: int) -> bool:
+    for _ in range(100):  # at most 10 s
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            return True
+        time.sleep(0.1)
+    return False
+
+
+def test_ctrl_c_while_pulumi_runs_exits_130_at_once_and_stops_pulumi(tmp_path: Path):
+    proc, markers = start_onence(tmp_path, answers={})
+
+    out, err = interrupt(proc, lambda: len(list(markers.iterdir())) == 2)  # state and config
+
     assert proc.returncode == ExitStatus.INTERRUPTED == 130
     assert err == "onence: error: interrupted\n"
     assert out == ""
+    assert all(gone(int(run.name)) for run in markers.iterdir())
+
+
+def test_ctrl_c_while_1nce_does_not_answer_exits_130_at_once(tmp_path: Path):
+    with socket.socket() as silent:  # accepts connections, never answers
+        silent.bind(("127.0.0.1", 0))
+        silent.listen()
+        silent.settimeout(0.1)
+        config = {
+            "onence:apiUrl": {"value": f"http://127.0.0.1:{silent.getsockname()[1]}/api"},
+            "onence:username": {"value": USERNAME},
+            "onence:password": {"value": PASSWORD, "secret": True},
+        }
+        export = {"deployment": {"resources": [{"urn": "urn:pulumi:dev::p::t::hook", "id": "x",
+                  "type": "pulumi-python:dynamic/onence:Webhook", "outputs": {}}]}}  # fmt: skip
+        proc, _ = start_onence(
+            tmp_path, answers={"stack": json.dumps(export), "config": json.dumps(config)}
+        )
+        accepted: list[socket.socket] = []
+
+        def connected() -> bool:
+            with contextlib.suppress(TimeoutError):
+                accepted.append(silent.accept()[0])
+            return bool(accepted)
+
+        out, err = interrupt(proc, connected)
+        for conn in accepted:
+            conn.close()
+
+    assert proc.returncode == ExitStatus.INTERRUPTED
+    assert err == "onence: error: interrupted\n"
+    assert PASSWORD not in out + err
