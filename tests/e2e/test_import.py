@@ -1,8 +1,8 @@
 """`onence import` with the real engine: an account made through the API comes under management.
 
-The issue's scenario: an account with nine webhooks made through the 1NCE API (different event
-types, JSON flags and header sets; two with the same name) plus an AWS integration, and a stack
-that already manages one more webhook. `onence import --write-config` declares the nine in the
+The issue's scenario: an account with ten webhooks made through the 1NCE API (different event
+types, JSON flags and header sets; two with the same name) plus an AWS integration, one of the
+ten already in the stack. `onence import --write-config` declares the nine in the
 stack's fleet file; `pulumi up` adopts them with no write to 1NCE; a second preview shows no
 change; a change to one imported declaration makes exactly one PATCH. The Python form, run as a
 program of another stack, reaches the same state. No header value appears in the files, the
@@ -34,6 +34,7 @@ OWN_FLEET = """\
 webhooks:
   - resource: own
     name: stack-own-webhook
+    adoptId: {id}
     url: https://own.example.com/1nce
     eventTypes: [ERROR]
 """
@@ -93,13 +94,21 @@ def webhook_outputs(stack: PulumiStack) -> dict[str, dict[str, Any]]:
 
 def test_import_brings_an_account_under_management_with_no_write(tmp_path, emulator, onence_api):
     stack = root_project(tmp_path / "gitops", emulator)
-    (stack.workdir / "webhooks.yaml").write_text(OWN_FLEET)
+    # One webhook of the account is already in the stack (adopted earlier).
+    own = onence_api.create(
+        name="stack-own-webhook",
+        url="https://own.example.com/1nce",
+        headers={},
+        eventTypes=[{"type": "ERROR"}],
+        jsonPayloadEnabled=False,
+    )
+    own_fleet = OWN_FLEET.format(id=own["id"])
+    (stack.workdir / "webhooks.yaml").write_text(own_fleet)
     stack.run("config", "set", "webhooksFile", "webhooks.yaml", "--stack", stack.stack)
     python_stack: PulumiStack | None = None
     onence = Onence(stack)
     try:
         stack.up()
-        [own] = onence_api.webhooks()
         made = make_account(onence_api, emulator)
         stack.secret_values += HEADER_VALUES
 
@@ -111,12 +120,13 @@ def test_import_brings_an_account_under_management_with_no_write(tmp_path, emula
         assert doc["leftOut"] == {"aws": 1}
         actions = {w["id"]: w["action"] for w in doc["webhooks"]}
         assert actions == {own["id"]: "managed", **dict.fromkeys(made, "declare")}
-        assert (stack.workdir / "webhooks.yaml").read_text() == OWN_FLEET
+        assert (stack.workdir / "webhooks.yaml").read_text() == own_fleet
 
         imported = onence("import", "--write-config")
         assert imported.code == 0, imported
         text = (stack.workdir / "webhooks.yaml").read_text()
-        assert text.startswith(OWN_FLEET)
+        assert text.startswith(own_fleet)
+        assert "1 managed by the stack; 1 AWS integration(s) left out" in imported.out
         entries = yaml.safe_load(text)["webhooks"]
         assert sorted(e.get("adoptId", "") for e in entries[1:]) == sorted(made)
         resources = [e["resource"] for e in entries]
