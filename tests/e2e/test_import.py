@@ -204,3 +204,44 @@ def stack_credentials() -> tuple[str, str]:
     from tests.e2e.conftest import PASSWORD, USER
 
     return USER, PASSWORD
+
+
+def test_a_webhook_created_by_the_stack_but_not_recorded_is_reported_and_the_fix_works(
+    tmp_path, emulator, onence_api
+):
+    stack = root_project(tmp_path / "gitops", emulator)
+    (stack.workdir / "webhooks.yaml").write_text(
+        "webhooks:\n"
+        "  - resource: lost\n"
+        "    name: fleet-lost\n"
+        "    url: https://lost.example.com/1nce\n"
+        "    eventTypes: [LIFECYCLE]\n"
+    )
+    stack.run("config", "set", "webhooksFile", "webhooks.yaml", "--stack", stack.stack)
+    # What an interrupted `pulumi up` leaves: the webhook exists, the state does not know it.
+    lost = onence_api.create(
+        name="fleet-lost",
+        url="https://lost.example.com/1nce",
+        headers={},
+        eventTypes=[{"type": "LIFECYCLE"}],
+        jsonPayloadEnabled=False,
+    )
+    onence = Onence(stack)
+    try:
+        reported = onence("import")
+        assert reported.code == 1, reported
+        [row] = [line for line in reported.out.splitlines() if lost["id"] in line]
+        assert "unrecorded" in row
+        assert "created by this stack but not recorded in its state" in row
+        plan = onence("import", "--json").json()
+        assert plan["ok"] is False
+        assert [(w["id"], w["action"]) for w in plan["webhooks"]] == [(lost["id"], "unrecorded")]
+        assert "adoptId" not in (stack.workdir / "webhooks.yaml").read_text()  # not declared twice
+
+        # The fix it names: `pulumi up` finds the webhook and adopts it, no second webhook.
+        stack.up()
+        assert [w["id"] for w in onence_api.webhooks()] == [lost["id"]]
+        assert onence("import").code == 0
+    finally:
+        stack.destroy(check=False)
+    assert onence_api.webhooks() == []
