@@ -69,7 +69,6 @@ UNRECORDED = "unrecorded"
 """Action: this stack declares a webhook of this name but does not record this id."""
 GONE = "gone"
 """Action: deleted in 1NCE while the command ran."""
-ERROR = "error"
 
 _MAX_RESOURCE_NAME = 60
 _HEADER_MASK = re.compile(r"^\*+$")
@@ -100,6 +99,7 @@ class Planned:
     """Config key to header value, for ``--write-config``; never printed."""
 
     def to_json(self, stored: bool) -> dict[str, Any]:
+        """One entry of ``--json``: no header value, only where each one is kept."""
         doc: dict[str, Any] = {"id": self.id, "name": self.name, "action": self.action}
         if self.resource is not None:
             doc["resource"] = self.resource
@@ -122,16 +122,21 @@ class Planned:
 
 @dataclass
 class ImportPlan:
+    """Every webhook of the account with its action, and how many AWS integrations were left
+    out."""
+
     webhooks: list[Planned]
     left_out_aws: int = 0
 
     @property
     def to_declare(self) -> list[Planned]:
+        """The webhooks a declaration is written for, in list order."""
         return [p for p in self.webhooks if p.action == DECLARE]
 
     @property
     def ok(self) -> bool:
-        return not any(p.action in {UNRECORDED, ERROR} for p in self.webhooks)
+        """No webhook needs attention (one created by this stack but not recorded does)."""
+        return not any(p.action == UNRECORDED for p in self.webhooks)
 
 
 # --- names ------------------------------------------------------------------------------
