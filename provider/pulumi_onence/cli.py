@@ -290,7 +290,6 @@ def program(argv: Sequence[str], runtime: Runtime) -> ExitStatus:
 
 def _stack_command(args: argparse.Namespace, runtime: Runtime, reader: StackWriter) -> ExitStatus:
     """test, restart or status on the stack's webhooks."""
-    # Decrypting the config takes the Pulumi CLI a second or more: read it meanwhile.
     state, config = read_stack(reader)
     webhooks = _select(state.webhooks, args.names)
     outcomes: list[Outcome] = []
@@ -309,7 +308,9 @@ def _stack_command(args: argparse.Namespace, runtime: Runtime, reader: StackWrit
 
 
 def read_stack(reader: StackWriter) -> tuple[StackState, Future[dict[str, str]]]:
-    """The state now, and the config as it arrives (both cost a ``pulumi`` run)."""
+    """The state and the config, read at the same time (each costs a ``pulumi`` run of a second
+    or more). The config comes as a future: its error, if any, counts only where it is used
+    (a stack without webhooks needs no credentials)."""
     with workers(1) as pool:
         config = pool.submit(reader.config)
         state = reader.state()
