@@ -233,3 +233,40 @@ def test_missing_credentials_fail_the_first_api_call_with_one_clear_error(
     for name in ("onence:username", "onence:password", "ONENCE_USERNAME", "ONENCE_PASSWORD"):
         assert name in text
     assert emulator.admin.calls() == []
+
+
+@pytest.mark.parametrize("prop", ["eventTypes", "headers", "url"])
+def test_check_answers_a_failure_for_input_nested_hundreds_of_levels_deep(
+    plugin: Any, emulator: EmulatorProcess, prop: str
+) -> None:
+    configure(plugin, emulator)
+    deep: Any = "x"
+    for _ in range(200):
+        deep = [deep]
+    value = {"x-api-key": deep} if prop == "headers" else deep
+    checked = plugin.Check(
+        provider_pb2.CheckRequest(
+            urn=URN, olds=to_struct({}), news=to_struct(declared(**{prop: value}))
+        )
+    )
+    assert [(f.property, f.reason) for f in checked.failures] == [
+        (prop, "is nested too deeply to be valid")
+    ]
+
+
+def test_check_refuses_a_header_value_outside_latin_1_without_quoting_it(
+    plugin: Any, emulator: EmulatorProcess
+) -> None:
+    configure(plugin, emulator)
+    value = "k\u00e9y-\U0001f511-" + HEADER_SECRET
+    checked = plugin.Check(
+        provider_pb2.CheckRequest(
+            urn=URN, olds=to_struct({}), news=to_struct(declared(headers={"x-api-key": value}))
+        )
+    )
+    (failure,) = checked.failures
+    assert failure.property == "headers"
+    assert "'x-api-key'" in failure.reason
+    assert "Latin-1" in failure.reason
+    assert HEADER_SECRET not in failure.reason
+    assert emulator.admin.calls() == []
