@@ -8,7 +8,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 ENGINE := scripts/provide-engine.sh
 
-.PHONY: all venv engine lint conformance test test-fast test-docs demo bench clean
+.PHONY: all venv engine lint conformance test test-fast test-docs demo demo-gitops bench clean
 
 all: test
 
@@ -40,6 +40,7 @@ CONFORMANCE_EXAMPLES ?= 100
 # run as written (tests/docs, see test-docs).
 test: venv
 	@engine_bin=$$(bash $(ENGINE)) && \
+	bash scripts/provide-seaweedfs.sh >/dev/null && \
 	$(MAKE) --no-print-directory lint && \
 	$(MAKE) --no-print-directory conformance && \
 	PATH="$$engine_bin:$(abspath $(VENV))/bin:$$PATH" ONENCE_REQUIRE_ENGINE=1 \
@@ -60,6 +61,11 @@ test-fast: venv
 demo: venv
 	@engine_bin=$$(bash $(ENGINE)) && \
 	PATH="$$engine_bin:$(abspath $(VENV))/bin:$$PATH" $(PY) scripts/demo.py
+
+# The GitOps pipeline on shared S3 state (SeaweedFS, built once like the engine), runner by runner.
+demo-gitops: venv
+	@engine_bin=$$(bash $(ENGINE)) && bash scripts/provide-seaweedfs.sh >/dev/null && \
+	PATH="$$engine_bin:$(abspath $(VENV))/bin:$$PATH" $(PY) scripts/demo_gitops.py
 
 bench: venv
 	@engine_bin=$$(bash $(ENGINE)) && \

@@ -123,6 +123,7 @@ class KilledRun:
     """Runner D, killed mid-`up`, and the recovery from runner F."""
 
     killed: Run
+    listeners_at_kill: list[Any]
     orphan: dict[str, Any]
     resources_after_kill: list[dict[str, Any]]
     locks_after_kill: list[str]
@@ -291,7 +292,7 @@ class GitOpsWorld:
         """Runner A: the PR's program, judged by the pack of the BASE branch's checkout.
 
         Returns the preview with the base pack, the same preview with the PR's own pack (what a
-        workflow that took the pack from the PR would see), and the 1NCE writes meanwhile.
+        workflow that took the pack from the PR would see), and every 1NCE call meanwhile.
         """
         runner = self.runner("A")
         runner.clone(branch)
@@ -299,7 +300,8 @@ class GitOpsWorld:
         self.emulator.admin.clear_calls()
         with_base = runner.pulumi_cmd("preview", "--diff", *runner.pack_args(base), check=False)
         with_own = runner.pulumi_cmd("preview", "--diff", *runner.pack_args(), check=False)
-        return with_base, with_own, mutating(self.emulator.admin.calls())
+        calls = [(c["method"], c["path"]) for c in self.emulator.admin.calls()]
+        return with_base, with_own, calls
 
     # --- (2) two merges at once -----------------------------------------------------------------
     def concurrent_merges(self, first: str, second: str) -> LockRace:
@@ -345,6 +347,8 @@ class GitOpsWorld:
                 raise AssertionError("runner D never started a create")
             if not run.running():
                 raise AssertionError(f"runner D ended before it was killed:\n{run.wait()}")
+            # Mid-create: the engine, the program, the provider plugin and the pack all run.
+            at_kill = listeners(session_members(run.session))
             killed = run.kill_engine()
 
             def named() -> list[dict[str, Any]]:
@@ -369,6 +373,7 @@ class GitOpsWorld:
         check = f.pulumi_cmd("preview", "--expect-no-changes", *f.pack_args(), check=False)
         return KilledRun(
             killed,
+            at_kill,
             orphan,
             resources_after_kill,
             locks_after_kill,

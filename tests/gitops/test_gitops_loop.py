@@ -72,7 +72,7 @@ def test_a_pull_request_is_judged_by_the_pack_of_its_base_branch(world: GitOpsWo
     alerts.url = "http://alerts.example.com/1nce"  # public host, but plain http
     branch = world.open_pull_request([telemetry, alerts])
 
-    with_base, with_own, writes = world.pr_preview(branch)
+    with_base, with_own, calls = world.pr_preview(branch)
 
     # The base branch's pack, from the base checkout, fails the check on the http:// webhook.
     assert with_base.code != 0, with_base
@@ -81,8 +81,8 @@ def test_a_pull_request_is_judged_by_the_pack_of_its_base_branch(world: GitOpsWo
     # The PR's own copy of the pack, lowered by the PR, would only have advised.
     assert ("advisory", "webhook-url-https", "alerts") in findings(with_own.text)
     assert ("mandatory", "webhook-url-https", "alerts") not in findings(with_own.text)
-    # A preview writes nothing to 1NCE.
-    assert writes == []
+    # A preview makes no 1NCE call at all: the PR job needs no 1NCE credential.
+    assert calls == []
     assert names(world) == []
 
 
@@ -106,8 +106,7 @@ def test_two_merges_at_once_one_waits_for_the_lock_and_its_retry_applies_once(
     assert len(race.lock_keys) == 1
     assert race.lock_keys[0] in race.refused.text
     assert race.writes_while_refused == []
-    # ... while every process of runner B listened on loopback only.
-    assert race.holder_listeners, "runner B's engine and plugins listen somewhere"
+    # ... while whatever runner B had started listened on loopback only.
     assert [str(s) for s in race.holder_listeners if not s.loopback] == []
     # B applied its merge; C's retry applied the rest, creating each webhook once.
     assert race.holder.code == 0, race.holder
@@ -132,6 +131,9 @@ def test_a_runner_killed_during_up_is_recovered_from_another_runner_with_no_orph
 
     # Runner D died holding the lock, its create landed in 1NCE, its state does not have it.
     assert run.killed.code < 0, run.killed
+    # Mid-create, the engine, its plugins and the pack listened on loopback only.
+    assert len({s.pid for s in run.listeners_at_kill}) >= 3, run.listeners_at_kill
+    assert [str(s) for s in run.listeners_at_kill if not s.loopback] == []
     assert len(run.locks_after_kill) == 1
     assert errors.name not in {r["outputs"].get("name") for r in run.resources_after_kill}
     # Another runner is refused with the backend's message until the lock is cancelled.
