@@ -107,7 +107,7 @@ def looks_random(value: str) -> bool:
     if _KNOWN_PREFIXES.match(text):
         return True
     core = re.sub(r"[^A-Za-z0-9]", "", text)
-    if re.fullmatch(r"[0-9a-fA-F]{32,}", core) and not core.isdigit():
+    if re.fullmatch(r"[0-9a-fA-F]{32,}", core) and not core.isdigit() and not core.isalpha():
         return True
     core = max(re.split(r"[^A-Za-z0-9]+", text), key=len)  # words joined by dashes are not keys
     has_digit = any(c.isdigit() for c in core)
