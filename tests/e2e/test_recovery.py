@@ -10,6 +10,7 @@ webhooks that no state records. The README's "Troubleshooting" steps (`pulumi ca
 from __future__ import annotations
 
 import re
+import subprocess
 from collections.abc import Callable
 from typing import Any
 
@@ -87,6 +88,14 @@ def test_killed_up_recovers_with_the_documented_steps(make_stack, emulator, onen
         run.stop_leftovers()
         assert run.leftovers() == [], "a process of the killed run is still running"
     emulator.admin.clear_faults()
+    # 0. (file backend) A kill that lands while the engine writes the `.attrs` file beside the
+    #    state leaves it empty, and every command fails with "failed to load checkpoint: EOF".
+    #    The state itself is intact; the empty file is deleted.
+    subprocess.run(
+        ["find", str(stack.state_dir / ".pulumi"), "-name", "*.attrs", "-empty", "-delete"],
+        check=True,
+        timeout=60,
+    )
 
     in_1nce = len(onence_api.webhooks())
     in_state = len(stack.resources())
@@ -122,4 +131,28 @@ def test_killed_up_recovers_with_the_documented_steps(make_stack, emulator, onen
     emulator.admin.clear_calls()
     again = stack.preview("--expect-no-changes", check=False)
     assert again.returncode == 0, again.stdout
+    assert writes(emulator.admin.calls()) == []
+
+
+def test_state_whose_attrs_file_a_kill_emptied_is_repaired_as_documented(make_stack, emulator):
+    """The file backend writes `<stack>.json.attrs` in place: a kill there leaves it empty."""
+    stack = make_stack([], secrets={"ingestKey": HEADER_SECRET})
+    stack.write_program(program_for(declared(stack.project, stack.stack)[:2]))
+    stack.up()
+    (attrs,) = (stack.state_dir / ".pulumi" / "stacks").glob(f"*/{stack.stack}.json.attrs")
+    attrs.write_bytes(b"")
+
+    broken = stack.up(check=False)
+    assert broken.returncode != 0
+    assert "failed to load checkpoint: EOF" in broken.stdout + broken.stderr
+
+    subprocess.run(
+        ["find", str(stack.state_dir / ".pulumi"), "-name", "*.attrs", "-empty", "-delete"],
+        check=True,
+        timeout=60,
+    )
+    emulator.admin.clear_calls()
+    repaired = stack.preview("--expect-no-changes", check=False)
+    assert repaired.returncode == 0, repaired.stdout
+    assert len(stack.resources()) == 2
     assert writes(emulator.admin.calls()) == []
