@@ -147,7 +147,7 @@ def _one_line(operation: str, args: tuple[Any, ...], exc: OnenceError) -> str:
     """``<operation> of webhook 'NAME' (ID): <the error's own line>``, never two lines."""
     id_ = args[0] if args and isinstance(args[0], str) else None
     props = next((a for a in reversed(args) if isinstance(a, Mapping)), {})
-    name = props.get("name") or props.get("adoptId")
+    name = props.get("name")
     text = " ".join(str(exc).split())
     if name and str(name) in text:
         return text
