@@ -14,7 +14,8 @@ from typing import Any
 
 import pytest
 
-from tests.e2e.conftest import PASSWORD, WEBHOOK_TYPE, OnenceApi, program_for, writes
+from tests.e2e.conftest import PASSWORD, USER, WEBHOOK_TYPE, OnenceApi, program_for, writes
+from tests.e2e.stack import PulumiStack
 
 pytestmark = pytest.mark.e2e
 
@@ -63,8 +64,6 @@ def _declared(fixture: dict[str, Any], ids: dict[str, str]) -> list[dict[str, An
 @pytest.fixture(params=FIXTURES, ids=[p.stem for p in FIXTURES])
 def release_stack(request, tmp_path, emulator, onence_api):
     """A fresh stack holding the release's state, over an emulator holding its webhooks."""
-    from tests.e2e.stack import PulumiStack
-
     fixture = json.loads(request.param.read_text())
     ids = _recreate_in_emulator(fixture, onence_api)
     text = json.dumps(fixture["deployment"])
@@ -73,8 +72,6 @@ def release_stack(request, tmp_path, emulator, onence_api):
     text = text.replace("@apiUrl@", emulator.base_url).replace("@password@", PASSWORD)
     stack = PulumiStack(tmp_path / "release", program=program_for(_declared(fixture, ids)))
     stack.init()
-    from tests.e2e.conftest import USER
-
     stack.configure_emulator(emulator.base_url, USER, PASSWORD)
     for key, value in fixture["headerSecrets"].items():
         stack.set_config(key, value, secret=True)
