@@ -38,6 +38,7 @@ from pulumi_policy import (
 from .unknowns import NotKnownDuringPreviewError, Unknown, plural, read
 
 __all__ = [
+    "ADOPTING_NOTE",
     "POLICY_PACK_NAME",
     "WEBHOOK_TYPE",
     "Hook",
@@ -45,6 +46,13 @@ __all__ = [
     "resource_rule",
     "stack_rule",
 ]
+
+ADOPTING_NOTE: Final = (
+    " If this run adopts the webhook (adoptId), these are the values 1NCE holds now: the provider "
+    "records them so that the next plan names each change. To adopt it and fix it through "
+    "Pulumi, run that one `up` with this policy advisory (--policy-pack-config)."
+)
+"""Added to a mandatory finding on an adopting webhook, whose judged values may be live ones."""
 
 POLICY_PACK_NAME: Final = "onence-webhooks"
 WEBHOOK_TYPE: Final = "pulumi-python:dynamic/onence:Webhook"
@@ -169,8 +177,9 @@ def resource_rule(
         if args.resource_type != WEBHOOK_TYPE:
             args.not_applicable(f"not a 1NCE webhook ({WEBHOOK_TYPE})")
         hook = Hook(args.name, args.urn, args.props, args.get_config(), [], args.not_applicable)
+        note = ADOPTING_NOTE if hook.adopting and level == EnforcementLevel.MANDATORY else ""
         for detail in check(hook):
-            report(f"{requirement} {detail}", None)
+            report(f"{requirement} {detail}{note}", None)
         if hook.unknown:
             raise NotKnownDuringPreviewError(name, [args.name], hook.unknown)
 

@@ -147,6 +147,7 @@ def test_adopting_a_private_network_webhook_is_flagged(
             ("advisory", "webhook-adopted-live-values", "legacy"),
         }
         assert "10.20.30.40" not in output_of(adopting)
+        assert "run that one `up` with this policy advisory" in output_of(adopting)
         # The documented way through: adopt with that rule advisory for this one run.
         once = policy_pack_config(tmp_path, {"webhook-url-public-host": "advisory"})
         adopted = up(stack, once)

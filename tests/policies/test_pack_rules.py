@@ -102,3 +102,15 @@ def test_limits_match_the_providers() -> None:
     assert {e.value for e in _models.EventType} == rules.EVENT_TYPES
     assert rules.MAX_NAME_LENGTH == _models.MAX_NAME_LENGTH
     assert rules.MAX_URL_LENGTH == _models.MAX_URL_LENGTH
+
+
+def test_a_mandatory_finding_on_an_adopting_webhook_says_how_to_adopt_it() -> None:
+    props = passing_props() | {"url": "https://10.20.30.40/legacy", "adoptId": "abc"}
+    (message,) = run_resource_policy(rules.URL_PUBLIC_HOST, props).messages
+    assert message.endswith(
+        "To adopt it and fix it through Pulumi, run that one `up` with this policy advisory "
+        "(--policy-pack-config)."
+    )
+    advisory = run_resource_policy(rules.AUTH_HEADER, props | {"headers": {}}).messages
+    assert advisory
+    assert "adopts" not in advisory[0]
