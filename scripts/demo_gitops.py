@@ -19,6 +19,7 @@ the end that no secret is in any output, any object of the bucket or SeaweedFS's
 
 from __future__ import annotations
 
+import re
 import shutil
 import sys
 import tempfile
@@ -27,6 +28,9 @@ from collections.abc import Iterable
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
+PREFIX = "onence-gitops-demo-"
+DEMO_DIR = re.compile(rf"/(?:[^/\s|]+/)*{PREFIX}[^/\s]+/")
+"""The demo's temporary directory in a path, left out of what is shown."""
 sys.path.insert(0, str(REPO))
 
 from tests.gitops.pipeline import BUCKET, GitOpsWorld  # noqa: E402
@@ -61,10 +65,14 @@ def show(lines: Iterable[str]) -> None:
 
 
 def excerpt(run: Run, keep: tuple[str, ...] = KEEP, limit: int = 14) -> None:
-    """The lines of a command's output that tell the story (pulumi prints no secret)."""
-    print(f"    $ {' '.join(Path(a).name if i == 0 else a for i, a in enumerate(run.argv))}")
+    """The lines of a command's output that tell the story (pulumi prints no secret).
+
+    Paths are shown relative to the demo's directory (``runner-A/base/policies``).
+    """
+    command = DEMO_DIR.sub("", " ".join([Path(run.argv[0]).name, *run.argv[1:]]))
+    print(f"    $ {command}")
     lines = [line.rstrip() for line in run.text.splitlines() if any(k in line for k in keep)]
-    lines = [line for line in lines if "WARN Response has no supported checksum" not in line]
+    lines = [DEMO_DIR.sub("", line) for line in lines if "no supported checksum" not in line]
     show(lines[:limit] + (["..."] if len(lines) > limit else []))
     print(f"      (exit {run.code})", flush=True)
 
@@ -80,7 +88,7 @@ def main() -> int:
         print("demo-gitops: the Pulumi engine is not on PATH (run it with `make demo-gitops`)")
         return 2
     started = time.monotonic()
-    with tempfile.TemporaryDirectory(prefix="onence-gitops-demo-") as tmp:
+    with tempfile.TemporaryDirectory(prefix=PREFIX) as tmp:
         world = GitOpsWorld(Path(tmp), weed_binary(), pulumi)
         try:
             return play(world, started)

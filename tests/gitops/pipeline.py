@@ -49,8 +49,10 @@ HEADER_SECRET = "ingest-key-" + secrets.token_hex(8)
 PASSPHRASE = "state-passphrase-" + secrets.token_hex(8)
 BUCKET = "pulumi-state"
 WEBHOOKS = "/v1/integrate/clouds/webhooks"
-CREATE_LATENCY_MS = 5000
+CREATE_LATENCY_MS = 8000
 """How long 1NCE holds runner D's create: the runner dies while its request is in flight."""
+HOLD_LATENCY_MS = 2000
+"""How long 1NCE holds runner B's first create, so B is seen holding the lock on a busy machine."""
 WAIT_S = 120.0
 
 PULUMI_YAML = f"""\
@@ -313,6 +315,9 @@ class GitOpsWorld:
         b, c = self.runner("B"), self.runner("C")
         b.clone(first)
         c.clone(second)
+        self.emulator.admin.add_fault(
+            "latency", method="POST", path=f"{WEBHOOKS}$", latency_ms=HOLD_LATENCY_MS, times=1
+        )
         holder = b.start(b.up_argv())
         try:
             if not wait_for(lambda: self.lock_keys() or not holder.running(), WAIT_S, 0.05):
@@ -329,6 +334,7 @@ class GitOpsWorld:
             writes = mutating(self.emulator.admin.calls())
         finally:
             holder.resume()
+            self.emulator.admin.clear_faults()
         holder_run = holder.wait()
         retry = c.run(c.up_argv(), check=False)
         return LockRace(lock_keys, holder.process.pid, refused, writes, holder_run, retry, held)
@@ -358,6 +364,7 @@ class GitOpsWorld:
                 raise AssertionError("the create runner D had sent never landed in 1NCE")
         finally:
             run.kill_all()
+            self.emulator.admin.clear_faults()
         [orphan] = named()
         resources_after_kill = self.state_webhooks()
         locks_after_kill = self.lock_keys()

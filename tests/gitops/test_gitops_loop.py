@@ -56,7 +56,8 @@ def world(tmp_path_factory: pytest.TempPathFactory, weed: str) -> Iterator[GitOp
         world.bootstrap()
         yield world
     finally:
-        sessions = [world.s3.session] if world.s3.process is not None else []
+        server = getattr(world, "s3", None)
+        sessions = [server.session] if server is not None and server.process else []
         world.close()
     for session in sessions:
         assert session_members(session) == [], "SeaweedFS left a process running"
