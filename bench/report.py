@@ -19,6 +19,8 @@ END = "<!-- results:end -->"
 _CALL_COLUMNS = ("token", "list", "get", "post", "patch", "delete", "other")
 #: The bound on ours / no-op (wall and CPU) that the benchmark judges each phase against.
 TARGET_RATIO = 1.1
+#: The size at which the provider is judged against the no-op provider (repeated for noise).
+JUDGED_N = 100
 
 
 def _median(values: Sequence[float]) -> float | None:

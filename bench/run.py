@@ -8,7 +8,7 @@ loop making the same calls; then the plugin probe over gRPC. Prints the tables, 
 
 Usage::
 
-    make bench                                   # N = 10 (3 times), 100 and 250
+    make bench                                   # N = 10 and 100 (3 times each), 250
     make bench BENCH_ARGS="--quick"              # N = 10 once, short probe: a smoke run
     make bench BENCH_ARGS="--sizes 10,100 --repeat 2"
     .venv/bin/python bench/run.py --render bench/results/latest.json   # tables again, no run
@@ -52,6 +52,12 @@ def _parse(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument(
         "--repeat-small", type=int, default=3, help="repeats of the smallest size (noise)"
     )
+    parser.add_argument(
+        "--repeat-judged",
+        type=int,
+        default=3,
+        help=f"repeats of N = {report.JUDGED_N}, the size judged against the no-op provider",
+    )
     parser.add_argument("--repeat", type=int, default=1, help="repeats of the other sizes")
     parser.add_argument("--probe-calls", type=int, default=30, help="calls per kind in the probe")
     parser.add_argument("--no-probe", action="store_true", help="skip the gRPC probe")
@@ -75,6 +81,7 @@ def _parse(argv: list[str] | None) -> argparse.Namespace:
     args = parser.parse_args(argv)
     if args.quick:
         args.sizes, args.repeat_small, args.repeat, args.probe_calls = "10", 1, 1, 10
+        args.repeat_judged = 1
         args.import_runs = 3
         args.no_checkpoint_probe = True
     return args
@@ -164,7 +171,11 @@ def main(argv: list[str] | None = None) -> int:
     users = {engine_phases.USER: engine_phases.PASSWORD}
     with EmulatorProcess(users=users, time_scale=0.001) as emulator:
         for n in sizes:
-            repeats = args.repeat_small if n == sizes[0] else args.repeat
+            repeats = args.repeat
+            if n == sizes[0]:
+                repeats = args.repeat_small
+            elif n == report.JUDGED_N:
+                repeats = args.repeat_judged
             data["repeats"][str(n)] = repeats
             for attempt in range(1, repeats + 1):
                 ours_counts: dict[str, dict[str, int]] = {}
