@@ -10,7 +10,7 @@ Usage::
 
     make bench                                   # N = 10 and 100 (3 times each), 250
     make bench BENCH_ARGS="--quick"              # N = 10 once, short probe: a smoke run
-    make bench BENCH_ARGS="--sizes 10,100 --repeat 2"
+    make bench BENCH_ARGS="--sizes 100 --repeat-small 3"
     .venv/bin/python bench/run.py --render bench/results/latest.json   # tables again, no run
 
 N = 250 is there because 100 webhooks fit in one list page: only past a page does a refresh
