@@ -90,7 +90,8 @@ def test_a_refusal_by_1nce_reads_as_one_line_with_its_message_and_the_fix(
 
     assert up.returncode != 0
     line = first_error_line(up.stdout + up.stderr)
-    assert emulator.base_url in line
+    assert line.startswith(f"create webhook 'e2e-errors' failed at {emulator.base_url}: 409 ")
+    assert "The URL is already used by another webhook integration" in line  # 1NCE's words
     assert other["id"] in line
     assert "someone-elses" in line
     assert "adopt_id" in line
