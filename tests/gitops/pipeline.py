@@ -33,7 +33,6 @@ from tests.gitops.runners import (
     PROJECT,
     REPO_ROOT,
     STACK,
-    Background,
     Run,
     Runner,
     Shared,
@@ -148,7 +147,6 @@ class GitOpsWorld:
     s3: SeaweedFS = field(init=False)
     origin: Path = field(init=False)
     runners: dict[str, Runner] = field(default_factory=dict)
-    commits: dict[str, str] = field(default_factory=dict)
 
     # --- the world ----------------------------------------------------------------------------
     def start(self) -> GitOpsWorld:
@@ -263,7 +261,6 @@ class GitOpsWorld:
         admin.git("add", f"Pulumi.{STACK}.yaml")
         admin.git("commit", "--quiet", "-m", "The prod stack's config (secrets encrypted)")
         admin.git("push", "--quiet", "origin", "main")
-        self.commits["base"] = admin.git("rev-parse", "HEAD").out.strip()
         self.admin = admin
         return admin
 
@@ -274,9 +271,7 @@ class GitOpsWorld:
         (admin.checkout / "webhooks.yaml").write_text(webhooks_yaml(h.entry() for h in hooks))
         admin.git("commit", "--quiet", "-am", label)
         admin.git("push", "--quiet", "origin", branch)
-        commit = admin.git("rev-parse", "HEAD").out.strip()
-        self.commits[label] = commit
-        return commit
+        return admin.git("rev-parse", "HEAD").out.strip()
 
     def open_pull_request(self, hooks: list[Webhook]) -> str:
         """A PR that adds an http:// webhook and lowers its own copy of the pack to advisory."""
@@ -398,7 +393,3 @@ class GitOpsWorld:
         e.clone("main")
         self.receiver.clear()
         return e.onence("status"), e.onence("test")
-
-
-def background_output(run: Background) -> str:
-    return run.out_path.read_text(errors="replace") + run.err_path.read_text(errors="replace")

@@ -29,6 +29,7 @@ import pytest
 from tests.e2e.stack import require_engine
 from tests.gitops.pipeline import BUCKET, HEADER_SECRET, GitOpsWorld
 from tests.gitops.processes import bound_to, listeners, session_members
+from tests.gitops.seaweedfs import weed_binary
 
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(600)]
 
@@ -48,9 +49,9 @@ def findings(output: str) -> set[tuple[str, str, str]]:
 
 
 @pytest.fixture(scope="module")
-def world(tmp_path_factory: pytest.TempPathFactory, weed: str) -> Iterator[GitOpsWorld]:
-    pulumi = require_engine()
-    world = GitOpsWorld(tmp_path_factory.mktemp("gitops"), weed, pulumi)
+def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[GitOpsWorld]:
+    pulumi = require_engine()  # skip (or fail, in CI) before providing anything else
+    world = GitOpsWorld(tmp_path_factory.mktemp("gitops"), weed_binary(), pulumi)
     try:
         world.start()
         world.bootstrap()
