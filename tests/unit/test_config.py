@@ -112,7 +112,7 @@ def test_the_error_for_a_missing_username_does_not_show_the_password() -> None:
 def test_a_malformed_api_url_is_refused(url: str) -> None:
     with pytest.raises(ConfigurationError) as caught:
         load_settings({"onence:apiUrl": url, "onence:username": "u", "onence:password": "p"}, {})
-    assert "onence:apiUrl" in str(caught.value) or "onence:username" in str(caught.value)
+    assert "onence:apiUrl" in str(caught.value)
     assert ":p@" not in str(caught.value)
 
 
@@ -154,6 +154,9 @@ def test_https_anywhere_and_http_on_loopback_are_accepted(url: str) -> None:
 
 
 def test_the_password_is_not_in_the_repr() -> None:
-    settings = Settings(api_url="https://x.example.com", username="u", password="s3cret-pw")
+    settings = Settings(
+        api_url="https://x.example.com", username="fleet-operator", password="s3cret-pw"
+    )
     assert "s3cret-pw" not in repr(settings)
-    assert "u" in repr(settings)
+    assert "fleet-operator" in repr(settings)
+    assert "https://x.example.com" in repr(settings)
