@@ -123,11 +123,18 @@ def play(world: GitOpsWorld, started: float) -> int:
     telemetry, alerts = world.hook("telemetry"), world.hook("alerts")
     alerts.url = "http://alerts.example.com/1nce"
     branch = world.open_pull_request([telemetry, alerts])
-    with_base, with_own, _ = world.pr_preview(branch)
+    pr = world.pr_preview(branch)
+    show(["runner A holds the bucket's read-only identity and the passphrase, no 1NCE user"])
     print("    the preview, judged by the pack of the BASE branch (checked out in base/):")
-    excerpt(with_base)
+    excerpt(pr.with_base_pack)
     print("    the same preview with the PR's own copy of the pack (what the workflow avoids):")
-    excerpt(with_own, ("[mandatory]", "[advisory]"))
+    excerpt(pr.with_own_pack, ("[mandatory]", "[advisory]"))
+    show(
+        [
+            f"1NCE calls during the previews: {len(pr.calls)}; bucket objects changed: "
+            f"{'no' if pr.bucket_unchanged else 'YES'}"
+        ]
+    )
 
     step("developer", "two merges to main: +lifecycle, then +location")
     first = world.commit_webhooks(
@@ -190,7 +197,7 @@ def play(world: GitOpsWorld, started: float) -> int:
         ]
     )
     ok = (
-        with_base.code != 0
+        pr.with_base_pack.code != 0
         and race.refused.code != 0
         and race.retry.code == 0
         and run.up.code == 0

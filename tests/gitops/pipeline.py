@@ -107,6 +107,21 @@ class Webhook:
 
 
 @dataclass
+class PullRequestPreview:
+    """Runner A's previews of a pull request."""
+
+    with_base_pack: Run
+    """The PR's program, judged by the base branch's pack."""
+    with_own_pack: Run
+    """The same, judged by the PR's own copy of the pack (what the workflow must not do)."""
+    of_base: Run
+    """The base branch itself, previewed with the same read-only credentials."""
+    calls: list[tuple[str, str]]
+    """Every 1NCE call meanwhile."""
+    bucket_unchanged: bool
+
+
+@dataclass
 class LockRace:
     """Runners B and C applying two merges at once."""
 
@@ -182,8 +197,13 @@ class GitOpsWorld:
         if hasattr(self, "receiver"):
             self.receiver.close()
 
-    def runner(self, name: str) -> Runner:
-        runner = Runner(name, self.root, self.origin, self.shared, self.pulumi)
+    def runner(self, name: str, *, read_only: bool = False) -> Runner:
+        """A new runner; ``read_only``: with the bucket's read-only identity."""
+        shared = self.shared
+        if read_only:
+            storage = self.s3.credentials_env(read_only=True)
+            shared = Shared(self.shared.backend_url, self.shared.passphrase, storage)
+        runner = Runner(name, self.root, self.origin, shared, self.pulumi)
         self.runners[name] = runner
         return runner
 
@@ -225,7 +245,7 @@ class GitOpsWorld:
         ]
 
     def secrets(self) -> list[str]:
-        return [PASSWORD, HEADER_SECRET, *self.shared.secrets()]
+        return [PASSWORD, HEADER_SECRET, self.s3.reader_secret, *self.shared.secrets()]
 
     # --- the developer --------------------------------------------------------------------------
     def bootstrap(self) -> Runner:
@@ -285,20 +305,24 @@ class GitOpsWorld:
         return "add-alerts"
 
     # --- (1) the pull request -------------------------------------------------------------------
-    def pr_preview(self, branch: str) -> tuple[Run, Run, list[tuple[str, str]]]:
+    def pr_preview(self, branch: str) -> PullRequestPreview:
         """Runner A: the PR's program, judged by the pack of the BASE branch's checkout.
 
-        Returns the preview with the base pack, the same preview with the PR's own pack (what a
-        workflow that took the pack from the PR would see), and every 1NCE call meanwhile.
+        Runner A holds what the example's `preview` job holds: the state bucket's read-only
+        identity and the passphrase.
         """
-        runner = self.runner("A")
+        runner = self.runner("A", read_only=True)
         runner.clone(branch)
         base = runner.clone("main", into=runner.dir / "base")
+        before = self.s3.objects(BUCKET)
         self.emulator.admin.clear_calls()
         with_base = runner.pulumi_cmd("preview", "--diff", *runner.pack_args(base), check=False)
         with_own = runner.pulumi_cmd("preview", "--diff", *runner.pack_args(), check=False)
+        of_base = runner.pulumi_cmd("preview", *runner.pack_args(base), check=False, cwd=base)
         calls = [(c["method"], c["path"]) for c in self.emulator.admin.calls()]
-        return with_base, with_own, calls
+        return PullRequestPreview(
+            with_base, with_own, of_base, calls, before == self.s3.objects(BUCKET)
+        )
 
     # --- (2) two merges at once -----------------------------------------------------------------
     def concurrent_merges(self, first: str, second: str) -> LockRace:

@@ -80,6 +80,9 @@ class SeaweedFS:
         self.startup_timeout = startup_timeout
         self.access_key = "gitops-" + secrets.token_hex(6)
         self.secret_key = secrets.token_urlsafe(30)
+        # A second identity that may only read and list: what a PR's preview job gets.
+        self.reader_key = "gitops-reader-" + secrets.token_hex(6)
+        self.reader_secret = secrets.token_urlsafe(30)
         self.data_dir = root / "data"
         self.log_dir = root / "logs"
         self.ports: dict[str, int] = {}
@@ -96,11 +99,12 @@ class SeaweedFS:
         """The ``PULUMI_BACKEND_URL`` of a bucket (credentials go in ``AWS_*``, not here)."""
         return f"s3://{bucket}?endpoint={self.endpoint}&use_path_style=true&region={REGION}"
 
-    def credentials_env(self) -> dict[str, str]:
-        """What a runner needs in its environment to use the bucket."""
+    def credentials_env(self, *, read_only: bool = False) -> dict[str, str]:
+        """What a runner needs in its environment to use the bucket (read and write, or only
+        read and list)."""
         return {
-            "AWS_ACCESS_KEY_ID": self.access_key,
-            "AWS_SECRET_ACCESS_KEY": self.secret_key,
+            "AWS_ACCESS_KEY_ID": self.reader_key if read_only else self.access_key,
+            "AWS_SECRET_ACCESS_KEY": self.reader_secret if read_only else self.secret_key,
             "AWS_REGION": REGION,
         }
 
@@ -155,13 +159,20 @@ class SeaweedFS:
         names += ["s3", "s3_grpc"]
         self.ports = dict(zip(names, free_ports(len(names)), strict=True))
         config = self.root / "s3.json"
-        identity = {
-            "name": "gitops",
-            "credentials": [{"accessKey": self.access_key, "secretKey": self.secret_key}],
-            "actions": ["Admin", "Read", "Write", "List", "Tagging"],
-        }
+        identities = [
+            {
+                "name": "gitops",
+                "credentials": [{"accessKey": self.access_key, "secretKey": self.secret_key}],
+                "actions": ["Admin", "Read", "Write", "List", "Tagging"],
+            },
+            {
+                "name": "gitops-reader",
+                "credentials": [{"accessKey": self.reader_key, "secretKey": self.reader_secret}],
+                "actions": ["Read", "List"],
+            },
+        ]
         config.touch(mode=0o600)
-        config.write_text(json.dumps({"identities": [identity]}))
+        config.write_text(json.dumps({"identities": identities}))
         self._output = (self.log_dir / "weed.out").open("wb")
         (self.root / "tmp").mkdir(exist_ok=True)
         env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
