@@ -1,8 +1,9 @@
 """Rules across the stack's webhooks, judged on their outputs.
 
 A stack rule runs once every webhook is registered. In ``pulumi preview`` the outputs are the
-declared inputs of webhooks about to be created and the last applied (or adopted, live) values
-of the others. In ``pulumi up`` it runs **after** the webhooks were created or changed, so it
+declared inputs of webhooks about to be created or updated and the last applied values of the
+others; in the run that adopts a webhook they are its live values (what 1NCE holds). In
+``pulumi up`` it runs **after** the webhooks were created or changed, so it
 can fail the run but not prevent what it reports: the PR preview is where it stops a change.
 """
 
