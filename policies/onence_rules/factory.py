@@ -45,6 +45,7 @@ __all__ = [
     "PolicyConfigError",
     "resource_rule",
     "stack_rule",
+    "string_list_setting",
 ]
 
 ADOPTING_NOTE: Final = (
@@ -134,6 +135,14 @@ class Hook:
     def setting_strings(self, key: str) -> list[str]:
         value = self.config.get(key) or []
         return [str(v) for v in value if isinstance(v, str) and v.strip()]
+
+
+def string_list_setting(description: str, *, min_length: int = 0) -> dict[str, Any]:
+    """The JSON schema of a setting that lists names (default: empty)."""
+    items: dict[str, Any] = {"type": "string"}
+    if min_length:
+        items["minLength"] = min_length
+    return {"type": "array", "items": items, "default": [], "description": description}
 
 
 ResourceCheck = Callable[[Hook], Iterable[str]]

@@ -13,7 +13,7 @@ from typing import Any, Final
 
 from pulumi_policy import EnforcementLevel, Severity
 
-from .factory import Hook, resource_rule
+from .factory import Hook, resource_rule, string_list_setting
 from .unknowns import Unknown, plural
 from .urls import only_placeholders
 
@@ -144,11 +144,8 @@ AUTH_HEADER: Final = resource_rule(
     description="Webhooks should send an authentication header (Authorization, X-Api-Key, ...).",
     level=EnforcementLevel.ADVISORY,
     settings={
-        "headerNames": {
-            "type": "array",
-            "items": {"type": "string"},
-            "default": [],
-            "description": "Further header names that count as authentication headers.",
-        }
+        "headerNames": string_list_setting(
+            "Further header names that count as authentication headers."
+        )
     },
 )

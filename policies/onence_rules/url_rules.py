@@ -13,7 +13,7 @@ from typing import Final
 from pulumi_policy import EnforcementLevel, Severity
 
 from .credentials import looks_like_secret_name, looks_random
-from .factory import Hook, resource_rule
+from .factory import Hook, resource_rule, string_list_setting
 from .hosts import judge_host
 from .urls import (
     host_of,
@@ -216,12 +216,9 @@ URL_NO_CREDENTIALS: Final = resource_rule(
     "or fragment parameter named like a credential or holding a random-looking key.",
     severity=Severity.HIGH,
     settings={
-        "allowedQueryParameters": {
-            "type": "array",
-            "items": {"type": "string"},
-            "default": [],
-            "description": "Parameter names that look like credentials but are not.",
-        }
+        "allowedQueryParameters": string_list_setting(
+            "Parameter names that look like credentials but are not."
+        )
     },
     remediation="Send the credential in a header, e.g. headers={'x-api-key': secret}.",
 )
@@ -293,12 +290,10 @@ ALLOWED_DOMAINS: Final = resource_rule(
     "allowedDomains is configured).",
     severity=Severity.HIGH,
     settings={
-        "allowedDomains": {
-            "type": "array",
-            "items": {"type": "string", "minLength": 1},
-            "default": [],
-            "description": "Domains webhooks may deliver to: example.com allows it and its "
-            "subdomains, *.example.com only its subdomains. Empty: the policy does not apply.",
-        }
+        "allowedDomains": string_list_setting(
+            "Domains webhooks may deliver to: example.com allows it and its subdomains, "
+            "*.example.com only its subdomains. Empty: the policy does not apply.",
+            min_length=1,
+        )
     },
 )

@@ -76,6 +76,24 @@ class Outcome:
     not_applicable: str | None = None
 
 
+def only_message(outcome: Outcome) -> str:
+    """The one violation a rule reported (it must have applied and reported exactly one)."""
+    assert outcome.not_applicable is None
+    assert len(outcome.messages) == 1, outcome.messages
+    return outcome.messages[0]
+
+
+def with_props(**changes: Any) -> dict[str, Any]:
+    """The passing webhook with some inputs changed; ``None`` removes an input."""
+    props = passing_props()
+    for key, value in changes.items():
+        if value is None:
+            props.pop(key, None)
+        else:
+            props[key] = value
+    return props
+
+
 def run_resource_policy(
     policy: ResourceValidationPolicy,
     props: Mapping[str, Any],

@@ -8,23 +8,11 @@ import onence_rules as rules
 import pytest
 from pulumi_policy.proxy import UNKNOWN_STRING_VALUE
 
-from tests.policies.policy_harness import SECRET, Outcome, passing_props, run_resource_policy
+from tests.policies.policy_harness import SECRET, only_message, run_resource_policy, with_props
 
 
 def with_headers(headers: Any, **more: Any) -> dict[str, Any]:
-    props = passing_props()
-    if headers is None:
-        props.pop("headers")
-    else:
-        props["headers"] = headers
-    props.update(more)
-    return props
-
-
-def only_message(outcome: Outcome) -> str:
-    assert outcome.not_applicable is None
-    assert len(outcome.messages) == 1, outcome.messages
-    return outcome.messages[0]
+    return with_props(headers=headers, **more)
 
 
 # --------------------------------------------------------------------- webhook-header-names-valid

@@ -10,28 +10,11 @@ from pulumi_policy.proxy import UNKNOWN_STRING_VALUE
 
 from tests.policies.policy_harness import (
     SECRET,
-    Outcome,
-    passing_props,
+    only_message,
     resource_args,
     run_resource_policy,
+    with_props,
 )
-
-
-def with_(**changes: Any) -> dict[str, Any]:
-    props = passing_props()
-    for key, value in changes.items():
-        if value is None:
-            props.pop(key, None)
-        else:
-            props[key] = value
-    return props
-
-
-def only_message(outcome: Outcome) -> str:
-    assert outcome.not_applicable is None
-    assert len(outcome.messages) == 1, outcome.messages
-    return outcome.messages[0]
-
 
 # ----------------------------------------------------------------------------- webhook-name-valid
 
@@ -47,13 +30,13 @@ def only_message(outcome: Outcome) -> str:
     ],
 )
 def test_names_the_provider_refuses_are_refused(name: Any, problem: str) -> None:
-    message = only_message(run_resource_policy(rules.NAME_VALID, with_(name=name)))
+    message = only_message(run_resource_policy(rules.NAME_VALID, with_props(name=name)))
     assert message.startswith("Webhook name must be 1 to 128 printable characters. ")
     assert problem in message
 
 
 def test_a_missing_name_is_left_to_the_provider() -> None:
-    assert run_resource_policy(rules.NAME_VALID, with_(name=None)).messages == []
+    assert run_resource_policy(rules.NAME_VALID, with_props(name=None)).messages == []
 
 
 # ---------------------------------------------------------------------- webhook-event-types-known
@@ -68,25 +51,29 @@ def test_a_missing_name_is_left_to_the_provider() -> None:
     ],
 )
 def test_known_event_types_pass(event_types: list[Any]) -> None:
-    props = with_(eventTypes=event_types)
+    props = with_props(eventTypes=event_types)
     assert run_resource_policy(rules.EVENT_TYPES_KNOWN, props).messages == []
 
 
 def test_no_event_types_is_refused() -> None:
-    message = only_message(run_resource_policy(rules.EVENT_TYPES_KNOWN, with_(eventTypes=[])))
+    message = only_message(run_resource_policy(rules.EVENT_TYPES_KNOWN, with_props(eventTypes=[])))
     assert message.startswith("Webhook must subscribe to known event types. ")
     assert "subscribes to none" in message
 
 
 def test_one_string_instead_of_a_list_is_refused() -> None:
-    message = only_message(run_resource_policy(rules.EVENT_TYPES_KNOWN, with_(eventTypes="ERROR")))
+    message = only_message(
+        run_resource_policy(rules.EVENT_TYPES_KNOWN, with_props(eventTypes="ERROR"))
+    )
     assert "must be a list" in message
 
 
 def test_missing_event_types_are_refused_unless_adopting() -> None:
-    outcome = run_resource_policy(rules.EVENT_TYPES_KNOWN, with_(eventTypes=None))
+    outcome = run_resource_policy(rules.EVENT_TYPES_KNOWN, with_props(eventTypes=None))
     assert "subscribes to none" in only_message(outcome)
-    adopted = run_resource_policy(rules.EVENT_TYPES_KNOWN, with_(eventTypes=None, adoptId="x1"))
+    adopted = run_resource_policy(
+        rules.EVENT_TYPES_KNOWN, with_props(eventTypes=None, adoptId="x1")
+    )
     assert adopted.messages == []
     assert adopted.not_applicable
 
@@ -101,7 +88,7 @@ def test_missing_event_types_are_refused_unless_adopting() -> None:
     ],
 )
 def test_unknown_event_types_are_refused_by_name(value: Any, hint: str) -> None:
-    props = with_(eventTypes=["LIFECYCLE", value])
+    props = with_props(eventTypes=["LIFECYCLE", value])
     message = only_message(run_resource_policy(rules.EVENT_TYPES_KNOWN, props))
     assert repr(value) in message
     assert hint in message
@@ -113,7 +100,7 @@ def test_unknown_event_type_entry_reports_known_problems_then_defers_the_rest() 
     def report(message: str, _urn: str | None = None) -> None:
         reported.append(message)
 
-    args = resource_args(with_(eventTypes=["SMS", UNKNOWN_STRING_VALUE]))
+    args = resource_args(with_props(eventTypes=["SMS", UNKNOWN_STRING_VALUE]))
     with pytest.raises(rules.NotKnownDuringPreviewError) as caught:
         rules.EVENT_TYPES_KNOWN.validate(args, report)
     assert caught.value.paths == ("eventTypes[1]",)
@@ -125,7 +112,7 @@ def test_unknown_event_type_entry_reports_known_problems_then_defers_the_rest() 
 
 
 def test_undocumented_placeholder_in_url_is_located_not_quoted() -> None:
-    props = with_(url="https://ingest.example.com/1nce?device=:deviceId:&iccid=:iccid:")
+    props = with_props(url="https://ingest.example.com/1nce?device=:deviceId:&iccid=:iccid:")
     message = only_message(run_resource_policy(rules.PLACEHOLDERS_DOCUMENTED, props))
     assert message.startswith("Webhook should use only the placeholders :iccid:, :imsi: and :ip:.")
     assert "The URL's query has 1 undocumented" in message
@@ -133,12 +120,12 @@ def test_undocumented_placeholder_in_url_is_located_not_quoted() -> None:
 
 
 def test_upper_case_placeholder_gets_a_hint() -> None:
-    props = with_(url="https://ingest.example.com/1nce?iccid=:ICCID:")
+    props = with_props(url="https://ingest.example.com/1nce?iccid=:ICCID:")
     assert "lower case" in only_message(run_resource_policy(rules.PLACEHOLDERS_DOCUMENTED, props))
 
 
 def test_undocumented_placeholder_in_header_value_names_the_header_not_the_value() -> None:
-    props = with_(headers={"Authorization": f"Bearer {SECRET}:tenant:"})
+    props = with_props(headers={"Authorization": f"Bearer {SECRET}:tenant:"})
     message = only_message(run_resource_policy(rules.PLACEHOLDERS_DOCUMENTED, props))
     assert '"Authorization"' in message
     assert SECRET not in message
@@ -154,7 +141,7 @@ def test_undocumented_placeholder_in_header_value_names_the_header_not_the_value
     ],
 )
 def test_documented_placeholders_ports_and_ipv6_pass(url: str) -> None:
-    assert run_resource_policy(rules.PLACEHOLDERS_DOCUMENTED, with_(url=url)).messages == []
+    assert run_resource_policy(rules.PLACEHOLDERS_DOCUMENTED, with_props(url=url)).messages == []
 
 
 # --------------------------------------------------------------------------- webhook-inputs-typed
@@ -169,5 +156,5 @@ def test_documented_placeholders_ports_and_ipv6_pass(url: str) -> None:
     ],
 )
 def test_settings_of_the_wrong_type_are_refused(changes: dict[str, Any], problem: str) -> None:
-    message = only_message(run_resource_policy(rules.INPUTS_TYPED, with_(**changes)))
+    message = only_message(run_resource_policy(rules.INPUTS_TYPED, with_props(**changes)))
     assert problem in message
