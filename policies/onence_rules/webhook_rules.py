@@ -136,7 +136,10 @@ def _check_placeholders(hook: Hook) -> Iterator[str]:
             tokens += in_part
             if in_part:
                 # The URL may be secret: say where, never what.
-                found.append(f"the URL's {part} has {len(in_part)} undocumented `:name:` token(s)")
+                found.append(
+                    f"the URL's {part} has {len(in_part)} undocumented `:name:` "
+                    f"{plural('token', len(in_part))}"
+                )
     headers = hook.known("headers")
     if isinstance(headers, Mapping):
         in_values: list[str] = []
