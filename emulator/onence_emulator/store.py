@@ -14,10 +14,11 @@ import sqlite3
 import threading
 import time
 from collections.abc import Callable
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from .ids import iso_now, new_integration_id
+from .ids import iso_from, iso_now, new_integration_id
 from .models import (
     AWS,
     INTEGRATION_ACTIVE,
@@ -222,7 +223,7 @@ class Store:
                 changes["json_payload_enabled"] = json_payload_enabled
             if not changes:
                 return item
-            changes["updated_time"] = iso_now()
+            changes["updated_time"] = _later_than(item.updated_time)
             updated = item.with_changes(**changes)
             self._put(updated)
             return updated
@@ -330,3 +331,12 @@ class Store:
             self._items.clear()
             self._order.clear()
             self._tokens.clear()
+
+
+def _later_than(previous: str | None) -> str:
+    """Now, or 1 ms after ``previous`` if now is not later: every change shows as a new
+    ``updatedTime`` even within one millisecond (clients compare it to notice changes)."""
+    now = iso_now()
+    if previous is None or now > previous:  # same format: text order is time order
+        return now
+    return iso_from(datetime.fromisoformat(previous) + timedelta(milliseconds=1))

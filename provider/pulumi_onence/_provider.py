@@ -16,6 +16,12 @@ The engine contract this module keeps:
   never against what the API echoes, and an echoed value is never sent back.
 - Every operation's state comes from one builder (``_state.build_state``); a webhook that
   vanished is dropped from state with a warning, one that 1NCE disabled is reported.
+- A refresh makes one list pass for all its reads and a get-one only where the list item
+  cannot stand for the webhook (missing from the list, ``updatedTime`` not the recorded one,
+  no recorded url, or INTEGRATION_FAILED). Assumption: 1NCE bumps ``updatedTime`` on every
+  change of a webhook, so an unchanged ``updatedTime`` means the recorded url still holds
+  (the list carries no url). A webhook missing from the list is only dropped once get-one
+  answers 404.
 - A failure reads as one line first (operation, webhook, API URL, fix), with no exception
   chain and only the traceback frames the Pulumi SDK adds.
 """
@@ -472,21 +478,24 @@ class WebhookProvider(ResourceProvider):
     @_user_facing("refresh")
     def read(self, id_: str, props: dict[str, Any]) -> ReadResult:
         """Refresh from 1NCE: one shared list pass (AWS entries and others' webhooks are only
-        skipped over) plus a get-one for this webhook (URL, and the freshest state).
+        skipped over), and a get-one only when the list item cannot stand for the webhook.
 
         Headers stay as last applied (the API may mask or omit them). A webhook that is gone
         is dropped from state with a warning; one that 1NCE disabled is reported with the
         fix; any other error (403 included) fails the read.
         """
         listed = self._listing().get(id_)
-        try:
-            live = self._api().get_integration(id_)
-        except NotFoundError:
-            self._warn(
-                f"{_label(props.get('name') or id_, id_)} no longer exists in 1NCE; it was "
-                "removed from the stack's state (the next `pulumi up` creates it again)"
-            )
-            return ReadResult("", {})
+        if listed is not None and not _needs_get_one(listed, props):
+            live = listed  # unchanged since recorded: the recorded url still holds
+        else:
+            try:
+                live = self._api().get_integration(id_)
+            except NotFoundError:
+                self._warn(
+                    f"{_label(props.get('name') or id_, id_)} no longer exists in 1NCE; it was "
+                    "removed from the stack's state (the next `pulumi up` creates it again)"
+                )
+                return ReadResult("", {})
         if not live.is_webhook:
             raise OnenceError(f"integration {id_!r} is of type {live.type}, not a WEBHOOK")
         headers = _headers(props["headers"]) if "headers" in props else None
@@ -526,6 +535,23 @@ class WebhookProvider(ResourceProvider):
             self._api().delete_integration(_id)
         except NotFoundError:
             return
+
+
+def _needs_get_one(listed: Integration, recorded: Mapping[str, Any]) -> bool:
+    """Whether a read must fetch the webhook although the list pass found it.
+
+    The list item has no url (nor headers, which are never read back). It stands for the
+    webhook only when 1NCE has not changed it since the state was recorded (same
+    ``updatedTime``), the state holds a url, and the webhook is not failed (the warning
+    quotes the ``error`` that only get-one carries).
+    """
+    return (
+        not listed.is_webhook
+        or listed.updated_time is None
+        or listed.updated_time != recorded.get("updatedTime")
+        or not recorded.get("url")
+        or listed.state == IntegrationState.INTEGRATION_FAILED
+    )
 
 
 def _adopted_headers(live: Integration, declared: Mapping[str, str]) -> dict[str, str] | None:

@@ -191,16 +191,24 @@ def test_changed_behind_pulumis_back_refresh_then_preview_shows_the_drift(
     stack = make_stack([TELEMETRY], secrets={"ingestKey": HEADER_SECRET})
     stack.up()
     (hook,) = onence_api.webhooks()
-    onence_api.patch(hook["id"], eventTypes=[{"type": "ERROR"}], jsonPayloadEnabled=False)
+    moved = "https://moved.example.com/portal-edit"
+    onence_api.patch(
+        hook["id"], url=moved, eventTypes=[{"type": "ERROR"}], jsonPayloadEnabled=False
+    )
 
     stack.refresh()
+    (refreshed,) = stack.resources()
     preview = stack.preview("--expect-no-changes", check=False)
 
+    # The list pass carries no url: refresh fetched the changed webhook to learn it.
+    assert refreshed["outputs"]["url"] == moved
     assert preview.returncode != 0
+    assert "url" in preview.stdout
     assert "eventTypes" in preview.stdout
     assert "jsonPayloadEnabled" in preview.stdout
     stack.up()
     live = onence_api.get(hook["id"])
+    assert live["url"] == TELEMETRY["url"]
     assert {e["type"] for e in live["eventTypes"]} == {"TELEMETRY_DATA", "LIFECYCLE"}
     assert live["jsonPayloadEnabled"] is True
 

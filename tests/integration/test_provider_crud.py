@@ -180,7 +180,7 @@ def test_read_reports_drift_and_keeps_headers_from_state(
     assert provider.diff(created.id, read_outs, props).changes is True
 
 
-def test_a_refresh_of_many_webhooks_lists_the_account_once(
+def test_a_refresh_of_unchanged_webhooks_makes_only_the_list_pass(
     provider: WebhookProvider, emulator: EmulatorProcess
 ) -> None:
     created = [provider.create(inputs(provider, name=f"hook-{i}")) for i in range(5)]
@@ -189,9 +189,61 @@ def test_a_refresh_of_many_webhooks_lists_the_account_once(
     results = [provider.read(c.id, outs(c)) for c in created]
 
     assert [r.id for r in results] == [c.id for c in created]
-    calls = api_calls(emulator)
-    assert calls.count(("GET", "/v1/integrate/clouds")) == 1
-    assert sorted(calls[1:]) == sorted(("GET", f"/v1/integrate/clouds/{c.id}") for c in created)
+    assert [outs(r) for r in results] == [outs(c) for c in created]
+    assert api_calls(emulator) == [("GET", "/v1/integrate/clouds")]
+
+
+def test_a_refresh_fetches_only_the_webhook_changed_elsewhere(
+    provider: WebhookProvider, client: Recorder, emulator: EmulatorProcess
+) -> None:
+    created = [provider.create(inputs(provider, name=f"hook-{i}")) for i in range(3)]
+    moved = f"https://moved.example.com/{uuid.uuid4().hex}"
+    client.update_webhook(created[1].id, WebhookPatch(url=moved))
+    emulator.admin.clear_calls()
+
+    results = [provider.read(c.id, outs(c)) for c in created]
+
+    assert [outs(r)["url"] for r in results] == [
+        outs(created[0])["url"],
+        moved,
+        outs(created[2])["url"],
+    ]
+    assert api_calls(emulator) == [
+        ("GET", "/v1/integrate/clouds"),
+        ("GET", f"/v1/integrate/clouds/{created[1].id}"),
+    ]
+
+
+def test_a_webhook_missing_from_the_list_is_fetched_before_anything_is_dropped(
+    provider: WebhookProvider, client: Recorder, emulator: EmulatorProcess, warnings: list[str]
+) -> None:
+    first = provider.create(inputs(provider))
+    provider.read(first.id, outs(first))  # the list pass is made before `late` exists
+    late = client.create_webhook(WebhookSpec.from_inputs(inputs(provider, name="late")))
+    state = outs(provider.read(late.id, {"__provider": "p"}))
+    emulator.admin.clear_calls()
+
+    result = provider.read(late.id, state)
+
+    assert (result.id, outs(result)["url"]) == (late.id, late.url)
+    assert api_calls(emulator) == [("GET", f"/v1/integrate/clouds/{late.id}")]
+    assert warnings == []
+
+
+def test_a_403_on_a_webhook_missing_from_the_list_fails_and_keeps_it(
+    provider: WebhookProvider, client: Recorder, emulator: EmulatorProcess, warnings: list[str]
+) -> None:
+    first = provider.create(inputs(provider))
+    provider.read(first.id, outs(first))  # the list pass is made before `late` exists
+    late = client.create_webhook(WebhookSpec.from_inputs(inputs(provider, name="late")))
+    state = outs(provider.read(late.id, {"__provider": "p"}))
+    emulator.admin.add_fault("forbidden", method="GET", path=f"/clouds/{late.id}$")
+
+    with pytest.raises(ForbiddenError):
+        provider.read(late.id, state)
+    assert warnings == []
+    emulator.admin.clear_faults()
+    assert client.get_integration(late.id).id == late.id
 
 
 def test_a_write_makes_the_next_read_list_again(
@@ -229,12 +281,18 @@ def test_read_without_prior_state_reports_the_live_webhook(
 
 
 def test_read_of_a_vanished_webhook_drops_it_with_a_warning(
-    provider: WebhookProvider, client: Recorder, warnings: list[str]
+    provider: WebhookProvider, client: Recorder, emulator: EmulatorProcess, warnings: list[str]
 ) -> None:
     created = provider.create(inputs(provider))
     client.delete_integration(created.id)
+    emulator.admin.clear_calls()
     result = provider.read(created.id, outs(created))
     assert (result.id, outs(result)) == ("", {})
+    # Missing from the list pass; dropped only once get-one confirms the 404.
+    assert api_calls(emulator) == [
+        ("GET", "/v1/integrate/clouds"),
+        ("GET", f"/v1/integrate/clouds/{created.id}"),
+    ]
     assert len(warnings) == 1
     assert created.id in warnings[0]
     assert "fleet-telemetry" in warnings[0]
@@ -466,6 +524,31 @@ def test_refresh_warns_about_a_failed_webhook_with_the_fix_and_no_header_value(
         "`pulumi up --refresh`"
     )
     assert SECRET not in warning
+
+
+def test_every_refresh_of_a_failed_webhook_quotes_1nce_error(
+    emulator_with_receiver: EmulatorProcess,
+    receiver: HttpsReceiver,
+    provider: WebhookProvider,
+    warnings: list[str],
+) -> None:
+    created = provider.create(inputs(provider, url=receiver.url + "/hook"))
+    fail_webhook(emulator_with_receiver, receiver)
+    first = outs(provider.read(created.id, outs(created)))
+    provider._forget_listing()  # a later refresh, in a new plugin process
+    emulator_with_receiver.admin.clear_calls()
+
+    again = outs(provider.read(created.id, first))
+
+    # Nothing changed since, yet the error text only get-one carries is quoted again.
+    assert again["updatedTime"] == first["updatedTime"]
+    assert api_calls(emulator_with_receiver) == [
+        ("GET", "/v1/integrate/clouds"),
+        ("GET", f"/v1/integrate/clouds/{created.id}"),
+    ]
+    assert len(warnings) == 2
+    assert "(1NCE: " in warnings[0]
+    assert warnings[1] == warnings[0]
 
 
 def test_a_restart_refused_because_the_webhook_is_healthy_again_rereads_it(
