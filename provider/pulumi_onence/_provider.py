@@ -29,6 +29,7 @@ The engine contract this module keeps:
 from __future__ import annotations
 
 import functools
+import json
 import threading
 import time
 from collections.abc import Callable, Mapping
@@ -110,6 +111,22 @@ def _walk(value: Any) -> tuple[bool, bool]:
 def _unknown(value: Any) -> bool:
     """Whether a value (or anything inside it) is not known yet (preview)."""
     return _walk(value)[1]
+
+
+def _recorded(inputs: Mapping[str, Any], olds: Mapping[str, Any]) -> bool:
+    """Whether the inputs are exactly the recorded (validated) ones, JSON types included.
+
+    Compared as JSON so that ``1`` never passes for ``true``; anything that is not plain
+    JSON counts as new and is validated.
+    """
+    if not olds:
+        return False
+    try:
+        return json.dumps(
+            {k: inputs.get(k) for k in INPUT_KEYS}, sort_keys=True, allow_nan=False
+        ) == json.dumps({k: olds.get(k) for k in INPUT_KEYS}, sort_keys=True, allow_nan=False)
+    except (TypeError, ValueError):
+        return False
 
 
 def _type_set(value: Any) -> frozenset[str]:
@@ -238,9 +255,12 @@ class WebhookProvider(ResourceProvider):
 
     @_user_facing("check")
     def check(self, _olds: dict[str, Any], news: dict[str, Any]) -> CheckResult:
-        """Validate inputs (one failure per bad property), fill defaults and the auto-name."""
-        from ._models import WebhookInputs
+        """Validate inputs (one failure per bad property), fill defaults and the auto-name.
 
+        Inputs equal to the recorded ones (every ``up`` of an unchanged program) were
+        validated when they were applied: they are not validated again, so a plan that
+        changes nothing never loads the models (pydantic), the plugin's largest start cost.
+        """
         olds = _olds or {}
         inputs: dict[str, Any] = {
             k: news[k] for k in INPUT_KEYS if k in news and news[k] is not None
@@ -267,7 +287,12 @@ class WebhookProvider(ResourceProvider):
         ignore = unknown | {f.property for f in failures}
         if "name" not in inputs and "adoptId" in inputs:
             ignore.add("name")  # an adopted webhook keeps its live name
-        failures += [CheckFailure(p, r) for p, r in WebhookInputs.failures(inputs, ignore=ignore)]
+        if failures or unknown or not _recorded(inputs, olds):
+            from ._models import WebhookInputs
+
+            failures += [
+                CheckFailure(p, r) for p, r in WebhookInputs.failures(inputs, ignore=ignore)
+            ]
 
         types = inputs.get("eventTypes")
         if isinstance(types, list) and "eventTypes" not in unknown:
@@ -275,6 +300,8 @@ class WebhookProvider(ResourceProvider):
 
         adopt = inputs.get("adoptId")
         if not failures and not unknown and adopt != olds.get("adoptId") and adopt is not None:
+            from ._models import WebhookInputs
+
             return self._check_adoption(WebhookInputs.parse(inputs), inputs)
         if inputs["restartIfFailed"] is True and olds.get("state") == FAILED:
             # Shown in the plan as `state: INTEGRATION_FAILED => INTEGRATION_ACTIVE`.

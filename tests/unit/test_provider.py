@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import json
+import subprocess
+import sys
 from typing import Any
 
 import pytest
@@ -117,6 +120,38 @@ def test_check_still_reports_known_bad_values_next_to_unknown_ones(
 ) -> None:
     result = provider.check({}, declared(url=unknown(), name=""))
     assert [f.property for f in result.failures] == ["name"]
+
+
+def test_a_plan_of_unchanged_inputs_does_not_load_the_models() -> None:
+    # Every `up` of an unchanged program checks each webhook: the plugin answers without
+    # importing pydantic (tens of milliseconds per engine run); a new webhook is validated.
+    script = (
+        "import sys, json; from pulumi_onence._provider import WebhookProvider; "
+        "olds, news = json.loads(sys.argv[1]); result = WebhookProvider().check(olds, news); "
+        "print(json.dumps(['pydantic' in sys.modules, result.inputs, result.failures]))"
+    )
+    recorded = WebhookProvider().check({}, declared()).inputs
+
+    def plugin_check(olds: dict[str, Any]) -> list[Any]:
+        argv = [sys.executable, "-c", script, json.dumps([olds, declared()])]
+        done = subprocess.run(argv, capture_output=True, text=True, check=True, timeout=60)
+        answer: list[Any] = json.loads(done.stdout)
+        return answer
+
+    assert plugin_check(recorded) == [False, recorded, []]
+    assert plugin_check({}) == [True, recorded, []]
+
+
+@pytest.mark.parametrize(
+    ("prop", "value"),
+    [("jsonPayloadEnabled", 1), ("url", "http://ingest.example.com/1nce")],
+)
+def test_a_changed_input_is_validated_even_when_it_compares_equal(
+    provider: WebhookProvider, prop: str, value: Any
+) -> None:
+    recorded = provider.check({}, declared()).inputs
+    result = provider.check(recorded, declared(**{prop: value}))
+    assert [f.property for f in result.failures] == [prop]
 
 
 def test_check_names_a_new_webhook_from_the_resource_name(provider: WebhookProvider) -> None:
