@@ -89,15 +89,3 @@ def minimum(phase: str, n: int) -> dict[str, int]:
     elif phase == "destroy":
         need.update(token=1, delete=n)
     return need
-
-
-def read_reference(n: int) -> dict[str, int]:
-    """A refresh built from per-resource reads: one list pass plus a get-one per webhook.
-
-    The list answer has no ``url`` and no ``headers``, so a read that must notice a changed URL
-    needs a get-one per webhook anyway; the list pass is shared only if the provider caches it
-    for the whole engine run. A list pass per read would make refresh grow as n * pages.
-    """
-    need = dict.fromkeys(CLASSES, 0)
-    need.update(token=1, list=list_pages(n), get=n)
-    return need

@@ -147,7 +147,6 @@ def phase_table(summary: Summary, n: int) -> list[str]:
     for phase in calls.PHASES:
         ours = summary.counts("onence", n, phase)
         need = calls.minimum(phase, n)
-        reference = calls.read_reference(n) if phase == "refresh" else None
         t_ours = summary.seconds("onence", n, phase)
         t_noop = summary.seconds("noop", n, phase)
         c_ours = summary.cpu("onence", n, phase)
@@ -159,8 +158,6 @@ def phase_table(summary: Summary, n: int) -> list[str]:
         if ours is not None and summary.counts_vary("onence", n, phase):
             total += " (varies)"
         minimum = str(calls.total(need))
-        if reference is not None:
-            minimum += f" (read-based {calls.total(reference)})"
         rows.append(
             [
                 calls.PHASE_LABELS[phase],
