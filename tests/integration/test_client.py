@@ -3,13 +3,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 from onence_emulator.harness import EmulatorProcess, wait_until
 from onence_emulator.receiver import HttpsReceiver
-from pulumi_onence._client import OnenceClient, clear_token_cache
+from pulumi_onence._client import OnenceClient
 from pulumi_onence._config import Settings
 from pulumi_onence._errors import (
     AuthenticationError,
@@ -31,14 +30,6 @@ from tests.unit.client_doubles import (
     emulator_client,
     spec,
 )
-
-
-@pytest.fixture(autouse=True)
-def _fresh_tokens() -> Iterator[None]:
-    clear_token_cache()
-    yield
-    clear_token_cache()
-
 
 # --- the normal path --------------------------------------------------------------------------
 

@@ -4,7 +4,6 @@ conflicting webhook taken, and one waiting budget for the whole create."""
 from __future__ import annotations
 
 import socket
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -25,13 +24,6 @@ from tests.unit.client_doubles import (
     emulator_client,
     spec,
 )
-
-
-@pytest.fixture(autouse=True)
-def _fresh_tokens() -> Iterator[None]:
-    clear_token_cache()
-    yield
-    clear_token_cache()
 
 
 def gets_of_one(emulator: EmulatorProcess) -> int:

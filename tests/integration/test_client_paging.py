@@ -25,13 +25,6 @@ EXPECTED_CALLS = {
 }
 
 
-@pytest.fixture(autouse=True)
-def _fresh_tokens() -> Iterator[None]:
-    clear_token_cache()
-    yield
-    clear_token_cache()
-
-
 @pytest.fixture(scope="module", params=sorted(EXPECTED_CALLS))
 def paged(request: pytest.FixtureRequest) -> Iterator[tuple[str, EmulatorProcess, set[str]]]:
     """An emulator in one paging mode holding 120 webhooks (and one AWS integration)."""

@@ -34,13 +34,6 @@ def emulator() -> Iterator[EmulatorProcess]:
         yield process
 
 
-@pytest.fixture(autouse=True)
-def _fresh_tokens() -> Iterator[None]:
-    clear_token_cache()
-    yield
-    clear_token_cache()
-
-
 def test_nothing_the_provider_says_contains_a_secret(
     emulator: EmulatorProcess,
     caplog: pytest.LogCaptureFixture,

@@ -4,13 +4,12 @@ and how many API calls each engine step costs."""
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
 from onence_emulator.harness import EmulatorProcess
 from onence_emulator.receiver import HttpsReceiver
-from pulumi_onence._client import OnenceClient, clear_token_cache
+from pulumi_onence._client import OnenceClient
 from pulumi_onence._config import Settings
 from pulumi_onence._errors import ForbiddenError, OnenceError
 from pulumi_onence._models import WebhookPatch, WebhookSpec
@@ -37,13 +36,6 @@ class Recorder(OnenceClient):
     def update_webhook(self, integration_id: str, patch: WebhookPatch) -> Any:
         self.updates.append(patch.to_api())
         return super().update_webhook(integration_id, patch)
-
-
-@pytest.fixture(autouse=True)
-def _fresh_tokens() -> Iterator[None]:
-    clear_token_cache()
-    yield
-    clear_token_cache()
 
 
 @pytest.fixture

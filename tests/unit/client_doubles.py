@@ -5,12 +5,13 @@ from __future__ import annotations
 
 import json
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 
+import pytest
 import requests
 from onence_emulator.harness import EmulatorProcess
-from pulumi_onence._client import OnenceClient
+from pulumi_onence._client import OnenceClient, clear_token_cache
 from pulumi_onence._config import Settings
 from pulumi_onence._models import WebhookSpec
 
@@ -19,6 +20,14 @@ SECRET = "x-api-key-value-4f1c"
 WEBHOOKS_PATH = "/management-api/v1/integrate/clouds/webhooks"
 LIST_PATH = "/management-api/v1/integrate/clouds"
 TOKEN_PATH = "/management-api/oauth/token"
+
+
+@pytest.fixture(autouse=True)
+def fresh_tokens() -> Iterator[None]:
+    """Each test starts with no cached token: the cache is per process, like in the plugin."""
+    clear_token_cache()
+    yield
+    clear_token_cache()
 
 
 class FakeClock:

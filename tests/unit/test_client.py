@@ -7,7 +7,6 @@ from __future__ import annotations
 import json
 import socket
 import uuid
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
 from typing import Any
@@ -15,7 +14,7 @@ from typing import Any
 import pytest
 import requests
 from pulumi_onence import TokenUnavailableError
-from pulumi_onence._client import OnenceClient, clear_token_cache
+from pulumi_onence._client import OnenceClient
 from pulumi_onence._config import Settings
 from pulumi_onence._errors import (
     AuthenticationError,
@@ -43,13 +42,6 @@ from tests.unit.client_doubles import (
 TOKEN = "/oauth/token"
 WEBHOOKS = "/v1/integrate/clouds/webhooks"
 LIST = "/v1/integrate/clouds"
-
-
-@pytest.fixture(autouse=True)
-def _fresh_tokens() -> Iterator[None]:
-    clear_token_cache()
-    yield
-    clear_token_cache()
 
 
 def test_retry_after_as_an_http_date_is_honoured() -> None:

@@ -5,26 +5,17 @@ pages: honouring pageSize, ignoring it, capping it at 50, refusing more than 50,
 from __future__ import annotations
 
 import math
-from collections.abc import Iterator
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
 import requests
-from pulumi_onence._client import clear_token_cache
 from pulumi_onence._errors import ValidationError
 
 from tests.unit.client_doubles import Answer, fake_client, page, with_token
 
 LIST = "/v1/integrate/clouds"
 SERVER_DEFAULT = 10
-
-
-@pytest.fixture(autouse=True)
-def _fresh_tokens() -> Iterator[None]:
-    clear_token_cache()
-    yield
-    clear_token_cache()
 
 
 def paging_server(count: int, mode: str) -> Any:

@@ -11,20 +11,13 @@ from pathlib import Path
 import pulumi_onence
 import pytest
 from onence_emulator.receiver import HttpsReceiver
-from pulumi_onence._client import OnenceClient, clear_token_cache
+from pulumi_onence._client import OnenceClient
 from pulumi_onence._config import Settings
 from pulumi_onence._errors import OnenceError, TransportError
 
 from tests.unit.client_doubles import FakeClock
 
 PACKAGE = Path(pulumi_onence.__file__).parent
-
-
-@pytest.fixture(autouse=True)
-def _fresh_tokens() -> Iterator[None]:
-    clear_token_cache()
-    yield
-    clear_token_cache()
 
 
 @pytest.fixture(scope="module")

@@ -4,15 +4,12 @@ kept apart by password, and a refused token forgotten without dropping a renewed
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 
-import pytest
 from pulumi_onence._config import Settings
 from pulumi_onence._token_cache import (
     Token,
     cached_tokens,
-    clear_token_cache,
     get_token,
     invalidate_token,
     renew_at,
@@ -20,14 +17,6 @@ from pulumi_onence._token_cache import (
 )
 
 from tests.unit.client_doubles import FakeClock
-
-
-@pytest.fixture(autouse=True)
-def _fresh_tokens() -> Iterator[None]:
-    clear_token_cache()
-    yield
-    clear_token_cache()
-
 
 KEY = token_key(Settings("https://api.example.com", "user", "pw-one"))
 
