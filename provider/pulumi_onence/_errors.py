@@ -84,7 +84,21 @@ class InvalidSpecError(OnenceError):
         super().__init__(f"invalid webhook inputs: {text}")
 
 
-class TransportError(OnenceError):
+class _CallError(OnenceError):
+    """A failed API call: keeps what was attempted, where, and the fix its one line names."""
+
+    default_fix = ""
+
+    def __init__(
+        self, detail: str, *, operation: str | None, api_url: str | None, fix: str | None
+    ) -> None:
+        self.operation = operation
+        self.api_url = api_url
+        self.fix = self.default_fix if fix is None else fix
+        super().__init__(_sentence(operation, api_url, detail, self.fix))
+
+
+class TransportError(_CallError):
     """No HTTP answer was received (connection refused, DNS failure, timeout)."""
 
     default_fix = "check onence:apiUrl (or ONENCE_API_URL) and the network"
@@ -98,13 +112,10 @@ class TransportError(OnenceError):
         fix: str | None = None,
     ) -> None:
         self.message = message
-        self.operation = operation
-        self.api_url = api_url
-        self.fix = self.default_fix if fix is None else fix
-        super().__init__(_sentence(operation, api_url, message, self.fix))
+        super().__init__(message, operation=operation, api_url=api_url, fix=fix)
 
 
-class ApiError(OnenceError):
+class ApiError(_CallError):
     """1NCE answered with an error status.
 
     Parameters
@@ -121,8 +132,6 @@ class ApiError(OnenceError):
         What the user can do about it (each class has a default; ``""`` for none).
     """
 
-    default_fix = ""
-
     def __init__(
         self,
         status: int,
@@ -134,11 +143,8 @@ class ApiError(OnenceError):
     ) -> None:
         self.status = status
         self.message = message
-        self.operation = operation
-        self.api_url = api_url
-        self.fix = self.default_fix if fix is None else fix
         detail = f"{status} {message}".rstrip()
-        super().__init__(_sentence(operation, api_url, detail, self.fix))
+        super().__init__(detail, operation=operation, api_url=api_url, fix=fix)
 
 
 class ValidationError(ApiError):
