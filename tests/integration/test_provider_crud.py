@@ -12,7 +12,7 @@ from onence_emulator.receiver import HttpsReceiver
 from pulumi_onence._client import OnenceClient
 from pulumi_onence._config import Settings
 from pulumi_onence._errors import ForbiddenError, OnenceError
-from pulumi_onence._models import WebhookPatch, WebhookSpec
+from pulumi_onence._models import Integration, WebhookPatch, WebhookSpec
 from pulumi_onence._provider import WebhookProvider
 
 SECRET = "provider-header-secret-9d2e"
@@ -332,19 +332,20 @@ def test_an_ambiguous_create_through_the_provider_leaves_one_webhook(
 # --- adoption ---------------------------------------------------------------------------------
 
 
+def made_by_hand(client: OnenceClient, **props: Any) -> Integration:
+    """A webhook made outside Pulumi (in the 1NCE portal, say): the one a stack adopts."""
+    made = {
+        "name": "made-by-hand",
+        "url": f"https://ingest.example.com/{uuid.uuid4().hex}",
+        "eventTypes": ["LIFECYCLE"],
+    }
+    return client.create_webhook(WebhookSpec.from_inputs({**made, **props}))
+
+
 def test_adopting_makes_no_write_and_no_later_change(
     provider: WebhookProvider, client: Recorder, emulator: EmulatorProcess
 ) -> None:
-    existing = client.create_webhook(
-        WebhookSpec.from_inputs(
-            {
-                "name": "made-by-hand",
-                "url": f"https://ingest.example.com/{uuid.uuid4().hex}",
-                "headers": {"x-api-key": SECRET},
-                "eventTypes": ["LIFECYCLE"],
-            }
-        )
-    )
+    existing = made_by_hand(client, headers={"x-api-key": SECRET})
     live = client.get_integration(existing.id)
     props = inputs(
         provider,
@@ -366,15 +367,7 @@ def test_adopting_makes_no_write_and_no_later_change(
 def test_adopting_records_the_live_values_so_the_next_plan_names_each_change(
     provider: WebhookProvider, client: Recorder, emulator: EmulatorProcess
 ) -> None:
-    existing = client.create_webhook(
-        WebhookSpec.from_inputs(
-            {
-                "name": "made-by-hand",
-                "url": f"https://ingest.example.com/{uuid.uuid4().hex}",
-                "eventTypes": ["LIFECYCLE"],
-            }
-        )
-    )
+    existing = made_by_hand(client)
     declared = {
         "name": "made-by-hand",
         "adoptId": existing.id,
@@ -408,11 +401,7 @@ def test_adopting_records_the_live_values_so_the_next_plan_names_each_change(
 def test_adopting_under_another_name_is_refused_at_check(
     provider: WebhookProvider, client: Recorder
 ) -> None:
-    existing = client.create_webhook(
-        WebhookSpec.from_inputs(
-            {"name": "made-by-hand", "url": "https://ingest.example.com/x", "eventTypes": ["ERROR"]}
-        )
-    )
+    existing = made_by_hand(client, url="https://ingest.example.com/x", eventTypes=["ERROR"])
     props = {"name": "other", "adoptId": existing.id, "url": "https://a.example.com/x"}
     result = provider.check({}, {**props, "eventTypes": ["ERROR"]})
     assert [f.property for f in result.failures] == ["name"]
