@@ -32,7 +32,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
 
 from ._config import load_settings
-from ._errors import NotFoundError, TokenUnavailableError, TransportError
+from ._errors import NotFoundError
 from ._fleet import (
     Declaration,
     Declared,
@@ -380,7 +380,7 @@ def run_import(
     args: argparse.Namespace, runtime: Runtime, reader: StackWriter, start: Path
 ) -> ExitStatus:
     """The command: read stack and account, plan, write, report. Returns the exit status."""
-    from .cli import ExitStatus, UsageError, api_unreachable, in_parallel, read_stack
+    from .cli import ExitStatus, UsageError, calling, in_parallel, read_stack
 
     project = find_project(start)
     state, config_future = read_stack(reader)
@@ -396,18 +396,11 @@ def run_import(
         declared += read_declared(target)
     declared_names = _declared_names(declared, project, stack_name)
 
-    api = runtime.make_api(settings)
-    try:
+    with calling(runtime.make_api(settings), settings.api_url) as api:
         live = api.list_integrations()
         preview = plan_import(live, None, state, declared, declared_names, (), args.select)
         wanted = [p.id for p in preview.webhooks if p.action == DECLARE]
         details = dict(zip(wanted, in_parallel(lambda i: _get(api, i), wanted), strict=True))
-    except (TransportError, TokenUnavailableError) as exc:
-        raise api_unreachable(exc, settings.api_url) from exc
-    finally:
-        close = getattr(api, "close", None)
-        if callable(close):
-            close()
     keys = {k.split(":", 1)[1] for k in config if k.startswith(f"{project.name}:")}
     plan = plan_import(live, details, state, declared, declared_names, keys, args.select)
 

@@ -70,6 +70,7 @@ _WORKERS = 4
 
 T = TypeVar("T")
 R = TypeVar("R")
+A = TypeVar("A")
 
 
 class ExitStatus(IntEnum):
@@ -283,9 +284,7 @@ def program(argv: Sequence[str], runtime: Runtime) -> ExitStatus:
             return run_import(args, runtime, reader, cwd or runtime.cwd)
         return _stack_command(args, runtime, reader)
     finally:
-        close = getattr(reader, "close", None)
-        if callable(close):
-            close()
+        _close(reader)
 
 
 def _stack_command(args: argparse.Namespace, runtime: Runtime, reader: StackWriter) -> ExitStatus:
@@ -337,10 +336,26 @@ def in_parallel(act: Callable[[T], R], items: Sequence[T]) -> list[R]:
         return list(pool.map(act, items))
 
 
-def api_unreachable(
-    exc: TransportError | TokenUnavailableError, api_url: str
-) -> ConfigurationError:
-    """An API that cannot be reached, or cannot hand out a token, is a setup problem (exit 2)."""
+def _close(thing: object) -> None:
+    """Close what has a ``close`` (the real client and stack reader; test doubles may not)."""
+    close = getattr(thing, "close", None)
+    if callable(close):
+        close()
+
+
+@contextmanager
+def calling(api: A, api_url: str) -> Iterator[A]:
+    """Use ``api``, then close it; an unreachable API is a configuration problem (exit 2)."""
+    try:
+        yield api
+    except (TransportError, TokenUnavailableError) as exc:
+        raise _unreachable(exc, api_url) from exc
+    finally:
+        _close(api)
+
+
+def _unreachable(exc: TransportError | TokenUnavailableError, api_url: str) -> ConfigurationError:
+    """An API that cannot be reached, or cannot hand out a token, is a setup problem."""
     if isinstance(exc, TokenUnavailableError):
         return ConfigurationError(
             f"cannot authenticate at the 1NCE API at {api_url}: its token endpoint answered "
@@ -356,18 +371,12 @@ def _run_command(
     args: argparse.Namespace, api: WebhookApi, settings: Settings, webhooks: list[StackWebhook]
 ) -> list[Outcome]:
     """Dispatch to the command; an unreachable API is a configuration problem (exit 2)."""
-    try:
+    with calling(api, settings.api_url):
         if args.command == "test":
             return run_test(api, webhooks)
         if args.command == "restart":
             return run_restart(api, webhooks, restart_all=args.all)
         return run_status(api, webhooks)
-    except (TransportError, TokenUnavailableError) as exc:
-        raise api_unreachable(exc, settings.api_url) from exc
-    finally:
-        close = getattr(api, "close", None)
-        if callable(close):
-            close()
 
 
 def run_status(api: WebhookApi, webhooks: Sequence[StackWebhook]) -> list[Outcome]:
