@@ -16,16 +16,11 @@ from pulumi_onence._errors import OnenceError
 from pulumi_onence._models import Integration, WebhookPatch, WebhookSpec
 from pulumi_onence._provider import WebhookProvider
 
+from tests.unit.client_doubles import outs
+
 PASSWORD = "Pw-leak-check-7c1e9a"
 HEADER_VALUE = "hv-leak-check-51f0d2"
 ROTATED_VALUE = "hv-rotated-leak-88a1"
-
-
-def outs(result: Any) -> dict[str, Any]:
-    """The outputs of a create/update/read result (always given by this provider)."""
-    assert result.outs is not None
-    found: dict[str, Any] = result.outs
-    return found
 
 
 @pytest.fixture(scope="module")

@@ -15,15 +15,9 @@ from pulumi_onence._errors import ForbiddenError, OnenceError
 from pulumi_onence._models import Integration, WebhookPatch, WebhookSpec
 from pulumi_onence._provider import WebhookProvider
 
+from tests.unit.client_doubles import outs
+
 SECRET = "provider-header-secret-9d2e"
-WEBHOOKS_PATH = "/management-api/v1/integrate/clouds/webhooks"
-
-
-def outs(result: Any) -> dict[str, Any]:
-    """The outputs of a create/update/read result (always given by this provider)."""
-    assert result.outs is not None
-    found: dict[str, Any] = result.outs
-    return found
 
 
 class Recorder(OnenceClient):

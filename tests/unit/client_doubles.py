@@ -1,5 +1,6 @@
 """Test doubles and helpers for the API client: a clock that never waits, a transport that
-answers with a plain function (for answers the emulator cannot give), and emulator shortcuts."""
+answers with a plain function (for answers the emulator cannot give), emulator shortcuts, and
+the outputs of a provider result."""
 
 from __future__ import annotations
 
@@ -149,3 +150,10 @@ def with_token(answer: Handler) -> Handler:
 def page(items: list[dict[str, Any]], number: int = 1, amount: int = 1) -> dict[str, Any]:
     """One list answer."""
     return {"page": number, "pageAmount": amount, "items": items}
+
+
+def outs(result: Any) -> dict[str, Any]:
+    """The outputs of a create/update/read result (always given by this provider)."""
+    assert result.outs is not None
+    found: dict[str, Any] = result.outs
+    return found
