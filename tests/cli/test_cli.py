@@ -48,6 +48,17 @@ class FakeStack:
     opened: list[tuple[str | None, Path | None]] = field(default_factory=list)
     secrets_set: dict[str, str] = field(default_factory=dict)
 
+    @classmethod
+    def at(cls, api_url: str) -> FakeStack:
+        """An empty stack whose config points at the API (the emulator) with the test user."""
+        return cls(
+            config_values={
+                "onence:apiUrl": api_url,
+                "onence:username": USERNAME,
+                "onence:password": PASSWORD,
+            }
+        )
+
     def state(self) -> StackState:
         if self.error:
             raise StackError(self.error)
@@ -113,13 +124,7 @@ def client(emulator_with_receiver: EmulatorProcess) -> Iterator[OnenceClient]:
 @pytest.fixture
 def stack(emulator_with_receiver: EmulatorProcess) -> FakeStack:
     """An empty stack whose config points at the emulator."""
-    return FakeStack(
-        config_values={
-            "onence:apiUrl": emulator_with_receiver.base_url,
-            "onence:username": USERNAME,
-            "onence:password": PASSWORD,
-        }
-    )
+    return FakeStack.at(emulator_with_receiver.base_url)
 
 
 def add_hook(client: OnenceClient, receiver: HttpsReceiver, stack: FakeStack, name: str) -> str:

@@ -47,13 +47,7 @@ def project(tmp_path: Path) -> Path:
 
 @pytest.fixture
 def stack(emulator: EmulatorProcess) -> FakeStack:
-    return FakeStack(
-        config_values={
-            "onence:apiUrl": emulator.base_url,
-            "onence:username": USERNAME,
-            "onence:password": PASSWORD,
-        }
-    )
+    return FakeStack.at(emulator.base_url)
 
 
 def run_import(*argv: str, stack: FakeStack, project: Path, **runtime: Any) -> Result:
