@@ -11,11 +11,11 @@ import contextlib
 import os
 import signal
 import subprocess
-import time
 import uuid
-from collections.abc import Callable
 from pathlib import Path
 from types import TracebackType
+
+from onence_emulator.harness import wait_until
 
 from tests.e2e.stack import PulumiStack
 
@@ -44,16 +44,6 @@ def _marked(marker: str) -> list[int]:
         if state != "Z" and needle in environ.split(b"\0"):
             found.append(int(entry.name))
     return found
-
-
-def wait_for(condition: Callable[[], bool], timeout: float, interval: float = 0.1) -> bool:
-    """Poll ``condition`` until it holds or ``timeout`` seconds pass (bounded)."""
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() >= deadline:
-            return False
-        time.sleep(interval)
-    return True
 
 
 class KilledUp:
@@ -113,7 +103,7 @@ class KilledUp:
         for pid in self.leftovers():
             with contextlib.suppress(ProcessLookupError):
                 os.kill(pid, signal.SIGKILL)
-        wait_for(lambda: not self.leftovers(), timeout=30)
+        wait_until(lambda: not self.leftovers(), timeout=30, interval=0.1)
 
     def output(self) -> str:
         return self.stdout_path.read_text(errors="replace") + self.stderr_path.read_text(

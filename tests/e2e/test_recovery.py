@@ -15,11 +15,12 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
+from onence_emulator.harness import wait_until
 from pulumi_onence._resource import default_name
 
 from tests.e2e.conftest import OnenceApi, program_for, writes
 from tests.e2e.convergence import check, recorded
-from tests.e2e.killed_run import KilledUp, wait_for
+from tests.e2e.killed_run import KilledUp
 
 pytestmark = pytest.mark.e2e
 
@@ -76,7 +77,9 @@ def test_killed_up_recovers_with_the_documented_steps(make_stack, emulator, onen
 
     # --- the crash: SIGKILL `pulumi up` once about half the webhooks exist in 1NCE ----------
     with KilledUp(stack, tmp_path) as run:
-        reached = wait_for(lambda: len(onence_api.webhooks()) >= N // 2 or not run.running, 240)
+        reached = wait_until(
+            lambda: len(onence_api.webhooks()) >= N // 2 or not run.running, 240, interval=0.1
+        )
         assert reached, "1NCE did not fill up within the time allowed"
         assert run.running, f"up ended before the kill:\n{run.output()[-3000:]}"
         run.kill_engine()
@@ -84,7 +87,7 @@ def test_killed_up_recovers_with_the_documented_steps(make_stack, emulator, onen
         # The plugin outlives the engine and finishes the creates in flight: wait until 1NCE
         # stops changing (each create takes CREATE_LATENCY_MS), then end what is left.
         assert run.leftovers(), "the engine's plugins were expected to outlive it"
-        wait_for(settled(onence_api), timeout=60, interval=0.25)
+        wait_until(settled(onence_api), timeout=60, interval=0.25)
         run.stop_leftovers()
         assert run.leftovers() == [], "a process of the killed run is still running"
     emulator.admin.clear_faults()
