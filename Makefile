@@ -27,7 +27,7 @@ engine: venv
 lint: venv
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
-	$(VENV)/bin/mypy provider emulator policies scripts/language_host.py
+	$(VENV)/bin/mypy provider emulator policies scripts
 
 # The emulator against 1NCE's published OpenAPI file (schemathesis, in its own cached venv).
 conformance: venv

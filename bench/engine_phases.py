@@ -19,7 +19,7 @@ from typing import Any
 from onence_emulator.harness import AdminClient
 
 from bench import calls, programs
-from tests.e2e.stack import REPO_ROOT, PulumiStack
+from scripts.stack import REPO_ROOT, PulumiStack
 
 USER = "bench-user"
 PASSWORD = "bench-password-not-for-output"

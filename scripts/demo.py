@@ -23,7 +23,7 @@ sys.path.insert(0, str(REPO))
 from onence_emulator.harness import EmulatorProcess  # noqa: E402
 from onence_emulator.receiver import HttpsReceiver  # noqa: E402
 
-from tests.e2e.stack import PulumiStack  # noqa: E402
+from scripts.stack import PulumiStack  # noqa: E402
 
 USER, PASSWORD = "demo", "demo-password-not-a-real-one"
 TELEMETRY_KEY = "demo-telemetry-key-7f3a"

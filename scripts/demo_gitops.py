@@ -33,9 +33,9 @@ DEMO_DIR = re.compile(rf"/(?:[^/\s|]+/)*{PREFIX}[^/\s]+/")
 """The demo's temporary directory in a path, left out of what is shown."""
 sys.path.insert(0, str(REPO))
 
-from tests.gitops.pipeline import BUCKET, GitOpsWorld  # noqa: E402
-from tests.gitops.runners import Run  # noqa: E402
-from tests.gitops.seaweedfs import weed_binary  # noqa: E402
+from scripts.gitops.pipeline import BUCKET, GitOpsWorld  # noqa: E402
+from scripts.gitops.runners import Run  # noqa: E402
+from scripts.gitops.seaweedfs import weed_binary  # noqa: E402
 
 KEEP = (
     "error:",

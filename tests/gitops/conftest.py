@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.gitops.seaweedfs import weed_binary
+from scripts.gitops.seaweedfs import weed_binary
 
 
 @pytest.fixture(scope="session")

@@ -10,8 +10,8 @@ import botocore.exceptions  # type: ignore[import-untyped]
 import pytest
 import requests
 
-from tests.gitops.processes import listeners, session_members
-from tests.gitops.seaweedfs import REGION, SeaweedFS
+from scripts.gitops.processes import listeners, session_members
+from scripts.gitops.seaweedfs import REGION, SeaweedFS
 
 pytestmark = pytest.mark.e2e  # needs a provisioned binary, like the engine-driven tests
 

@@ -1,4 +1,4 @@
-"""What the GitOps tests started, and what it listens on: read from /proc, no extra package.
+"""What the GitOps pipeline started, and what it listens on: read from /proc, no extra package.
 
 Every process a test starts gets its own session (``start_new_session=True``), and everything
 that process starts stays in that session unless it detaches on purpose. So "every process the

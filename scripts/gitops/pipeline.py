@@ -23,12 +23,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import requests
 from onence_emulator.harness import EmulatorProcess
 from onence_emulator.receiver import HttpsReceiver
 
-from tests.conftest import EmulatorApi
-from tests.gitops.processes import kill_session, listeners, session_members
-from tests.gitops.runners import (
+from scripts.gitops.processes import kill_session, listeners, session_members
+from scripts.gitops.runners import (
     POLICY_CONFIG,
     PROJECT,
     REPO_ROOT,
@@ -40,7 +40,7 @@ from tests.gitops.runners import (
     webhooks_yaml,
     write_files,
 )
-from tests.gitops.seaweedfs import SeaweedFS
+from scripts.gitops.seaweedfs import SeaweedFS
 
 USER = "gitops-ci"
 PASSWORD = "onence-api-password-" + secrets.token_hex(8)
@@ -181,7 +181,15 @@ class GitOpsWorld:
             passphrase=PASSPHRASE,
             storage_env=self.s3.credentials_env(),
         )
-        self.api = EmulatorApi(self.emulator.base_url, USER, PASSWORD)
+        self.api = requests.Session()
+        token = self.api.post(
+            self.emulator.base_url + "/oauth/token",
+            auth=(USER, PASSWORD),
+            json={"grant_type": "client_credentials"},
+            timeout=10,
+        )
+        token.raise_for_status()
+        self.api.headers["Authorization"] = f"Bearer {token.json()['access_token']}"
         return self
 
     def close(self) -> None:
@@ -189,7 +197,7 @@ class GitOpsWorld:
             for session in runner.sessions:
                 kill_session(session)
         if hasattr(self, "api"):
-            self.api.session.close()
+            self.api.close()
         if hasattr(self, "s3"):
             self.s3.stop()
         if hasattr(self, "emulator"):
@@ -212,7 +220,11 @@ class GitOpsWorld:
 
     # --- what 1NCE and the bucket hold ----------------------------------------------------------
     def webhooks(self) -> list[dict[str, Any]]:
-        response = self.api.get("/v1/integrate/clouds", params={"page": 1, "pageSize": 100})
+        response = self.api.get(
+            self.emulator.base_url + "/v1/integrate/clouds",
+            params={"page": 1, "pageSize": 100},
+            timeout=30,
+        )
         response.raise_for_status()
         return [i for i in response.json()["items"] if i["type"] == "WEBHOOK"]
 

@@ -28,7 +28,7 @@ from typing import IO, Any
 import boto3  # type: ignore[import-untyped]
 from botocore.config import Config  # type: ignore[import-untyped]
 
-from tests.gitops.processes import kill_session, wait_session_empty
+from scripts.gitops.processes import kill_session, wait_session_empty
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 PROVIDE = REPO_ROOT / "scripts" / "provide-seaweedfs.sh"
@@ -147,7 +147,8 @@ class SeaweedFS:
         """The gRPC unix sockets `weed server` makes at fixed /tmp paths named by port (it does
         not always remove them on exit, so `stop` does)."""
         return [
-            Path(f"/tmp/seaweedfs-{name.removesuffix('_grpc')}-grpc-{port}.sock")
+            # SeaweedFS's own fixed socket path, not one this module picks.
+            Path(f"/tmp/seaweedfs-{name.removesuffix('_grpc')}-grpc-{port}.sock")  # noqa: S108
             for name, port in self.ports.items()
             if name.endswith("_grpc")
         ]

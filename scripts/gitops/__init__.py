@@ -1,0 +1,1 @@
+"""The GitOps pipeline on shared S3 state: the world, its runners and its SeaweedFS server."""
