@@ -118,22 +118,15 @@ def assert_one_line_error(run: Run, *expected: str) -> None:
 
 
 @pytest.fixture(scope="module")
-def receiver() -> Iterator[HttpsReceiver]:
-    """The webhook's endpoint: a local HTTPS server whose CA the emulator trusts."""
-    with HttpsReceiver() as server:
-        yield server
+def receiver(_module_receiver: HttpsReceiver) -> HttpsReceiver:
+    """The webhook's endpoint: the module's local HTTPS server, whose CA the emulator trusts."""
+    return _module_receiver
 
 
 @pytest.fixture(scope="module")
-def emulator(receiver: HttpsReceiver) -> Iterator[EmulatorProcess]:
-    with EmulatorProcess(
-        users={USERNAME: PASSWORD},
-        time_scale=0.001,
-        ca_bundle=receiver.ca_pem,
-        allow_private_endpoints=True,
-        delivery_timeout=5,
-    ) as process:
-        yield process
+def emulator(_module_emulator: EmulatorProcess) -> EmulatorProcess:
+    """The module's emulator, kept (not reset) for the one stack the module deploys."""
+    return _module_emulator
 
 
 @pytest.fixture(scope="module")
