@@ -54,9 +54,7 @@ from ._errors import ConflictError, NotFoundError, OnenceError
 from ._redact import redact
 from ._state import (
     AUTO_NAME_KEY,
-    COMPUTED_KEYS,
     INPUT_KEYS,
-    OUTPUT_KEYS,
     build_state,
     computed_of,
 )
@@ -66,13 +64,7 @@ if TYPE_CHECKING:
     from ._client import OnenceClient
     from ._models import Integration, WebhookInputs
 
-__all__ = [
-    "AUTO_NAME_KEY",
-    "COMPUTED_KEYS",
-    "INPUT_KEYS",
-    "OUTPUT_KEYS",
-    "WebhookProvider",
-]
+__all__ = ["WebhookProvider"]
 
 FAILED = IntegrationState.INTEGRATION_FAILED.value
 ACTIVE = IntegrationState.INTEGRATION_ACTIVE.value

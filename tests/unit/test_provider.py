@@ -11,7 +11,8 @@ import pytest
 from pulumi.output import Unknown
 from pulumi.runtime.rpc import UNKNOWN
 from pulumi_onence._models import RestartResult
-from pulumi_onence._provider import AUTO_NAME_KEY, WebhookProvider
+from pulumi_onence._provider import WebhookProvider
+from pulumi_onence._state import AUTO_NAME_KEY
 
 SECRET = "header-secret-value"
 
