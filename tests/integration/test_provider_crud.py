@@ -200,13 +200,20 @@ def test_a_refresh_fetches_only_the_webhook_changed_elsewhere(
     ]
 
 
-def test_a_webhook_missing_from_the_list_is_fetched_before_anything_is_dropped(
-    provider: WebhookProvider, client: Recorder, emulator: EmulatorProcess, warnings: list[str]
-) -> None:
+def made_after_the_list_pass(
+    provider: WebhookProvider, client: Recorder
+) -> tuple[Integration, dict[str, Any]]:
+    """A webhook (and its recorded state) that the provider's cached list pass does not hold."""
     first = provider.create(inputs(provider))
     provider.read(first.id, outs(first))  # the list pass is made before `late` exists
     late = client.create_webhook(WebhookSpec.from_inputs(inputs(provider, name="late")))
-    state = outs(provider.read(late.id, {"__provider": "p"}))
+    return late, outs(provider.read(late.id, {"__provider": "p"}))
+
+
+def test_a_webhook_missing_from_the_list_is_fetched_before_anything_is_dropped(
+    provider: WebhookProvider, client: Recorder, emulator: EmulatorProcess, warnings: list[str]
+) -> None:
+    late, state = made_after_the_list_pass(provider, client)
     emulator.admin.clear_calls()
 
     result = provider.read(late.id, state)
@@ -219,10 +226,7 @@ def test_a_webhook_missing_from_the_list_is_fetched_before_anything_is_dropped(
 def test_a_403_on_a_webhook_missing_from_the_list_fails_and_keeps_it(
     provider: WebhookProvider, client: Recorder, emulator: EmulatorProcess, warnings: list[str]
 ) -> None:
-    first = provider.create(inputs(provider))
-    provider.read(first.id, outs(first))  # the list pass is made before `late` exists
-    late = client.create_webhook(WebhookSpec.from_inputs(inputs(provider, name="late")))
-    state = outs(provider.read(late.id, {"__provider": "p"}))
+    late, state = made_after_the_list_pass(provider, client)
     emulator.admin.add_fault("forbidden", method="GET", path=f"/clouds/{late.id}$")
 
     with pytest.raises(ForbiddenError):
