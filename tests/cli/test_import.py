@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import io
 import json
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -20,7 +19,7 @@ from pulumi_onence._config import Settings
 from pulumi_onence._stack import StackWebhook
 from pulumi_onence.cli import ExitStatus, Runtime, main
 
-from tests.cli.test_cli import PASSWORD, USERNAME, FakeStack, Result
+from tests.cli.test_cli import PASSWORD, FakeStack, Result
 from tests.conftest import EmulatorApi
 
 SECRET_A = "import-secret-a-5d1c0e"
@@ -29,12 +28,9 @@ SECRETS = (SECRET_A, SECRET_B, PASSWORD)
 
 
 @pytest.fixture
-def api(emulator: EmulatorProcess) -> Iterator[EmulatorApi]:
-    caller = EmulatorApi(emulator.base_url, USERNAME, PASSWORD)
-    try:
-        yield caller
-    finally:
-        caller.session.close()
+def api(emulator_api: EmulatorApi) -> EmulatorApi:
+    """Makes the account's webhooks, as the 1NCE portal would."""
+    return emulator_api
 
 
 @pytest.fixture
