@@ -17,14 +17,12 @@ from __future__ import annotations
 import json
 import secrets
 import shutil
-import time
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import requests
-from onence_emulator.harness import EmulatorProcess
+from onence_emulator.harness import EmulatorProcess, wait_until
 from onence_emulator.receiver import HttpsReceiver
 
 from scripts.gitops.processes import kill_session, listeners, session_members
@@ -74,16 +72,6 @@ for policy in POLICIES:
 
 PolicyPack(name=POLICY_PACK_NAME, policies=list(POLICIES))
 """
-
-
-def wait_for(condition: Callable[[], object], timeout: float, interval: float = 0.1) -> bool:
-    """Poll ``condition`` until it holds or ``timeout`` seconds pass (bounded)."""
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() >= deadline:
-            return False
-        time.sleep(interval)
-    return True
 
 
 def mutating(calls: list[dict[str, Any]]) -> list[tuple[str, str]]:
@@ -351,7 +339,7 @@ class GitOpsWorld:
         )
         holder = b.start(b.up_argv())
         try:
-            if not wait_for(lambda: self.lock_keys() or not holder.running(), WAIT_S, 0.05):
+            if not wait_until(lambda: self.lock_keys() or not holder.running(), WAIT_S, 0.05):
                 raise AssertionError("runner B never took the stack lock")
             if not holder.running():
                 raise AssertionError(
@@ -380,7 +368,7 @@ class GitOpsWorld:
         )
         run = d.start(d.up_argv())
         try:
-            if not wait_for(lambda: self.pending_creates() or not run.running(), WAIT_S, 0.05):
+            if not wait_until(lambda: self.pending_creates() or not run.running(), WAIT_S, 0.05):
                 raise AssertionError("runner D never started a create")
             if not run.running():
                 raise AssertionError(f"runner D ended before it was killed:\n{run.wait()}")
@@ -391,7 +379,7 @@ class GitOpsWorld:
             def named() -> list[dict[str, Any]]:
                 return [w for w in self.webhooks() if w["name"] == new_hook.name]
 
-            if not wait_for(named, WAIT_S, 0.2):
+            if not wait_until(named, WAIT_S, 0.2):
                 raise AssertionError("the create runner D had sent never landed in 1NCE")
         finally:
             run.kill_all()
