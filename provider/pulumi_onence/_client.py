@@ -62,7 +62,6 @@ from ._token_cache import (
     renew_at,
     token_key,
 )
-from ._token_cache import _tokens as _tokens  # re-exported: tests check none of them leaks
 
 __all__ = ["OnenceClient", "clear_token_cache"]
 

@@ -10,11 +10,12 @@ from typing import Any
 
 import pytest
 from onence_emulator.harness import EmulatorProcess
-from pulumi_onence._client import OnenceClient, _tokens, clear_token_cache
+from pulumi_onence._client import OnenceClient, clear_token_cache
 from pulumi_onence._config import Settings, load_settings
 from pulumi_onence._errors import OnenceError
 from pulumi_onence._models import Integration, WebhookPatch, WebhookSpec
 from pulumi_onence._provider import WebhookProvider
+from pulumi_onence._token_cache import cached_tokens
 
 from tests.unit.client_doubles import outs
 
@@ -93,7 +94,7 @@ def test_nothing_the_provider_says_contains_a_secret(
     updated = provider.update(created.id, outs(created), news)
     provider.read(created.id, outs(updated))
     # Wrong credentials.
-    tokens = [t.value for t in _tokens.values()]
+    tokens = cached_tokens()
     clear_token_cache()
     wrong = OnenceClient(Settings(emulator.base_url, "leak-user", PASSWORD + "-wrong"))
     attempt(wrong.list_integrations)
@@ -101,7 +102,7 @@ def test_nothing_the_provider_says_contains_a_secret(
     client.delete_integration(created.id)
     provider.read(created.id, outs(updated))
 
-    tokens += [t.value for t in _tokens.values()]
+    tokens += cached_tokens()
     live = Integration.model_validate({"id": "i", "headers": {"x-api-key": HEADER_VALUE}})
     reprs = [
         repr(settings),

@@ -295,9 +295,10 @@ def test_the_package_exports_exactly_its_public_names() -> None:
 
 def test_importing_the_package_starts_nothing_and_prints_nothing() -> None:
     probe = (
-        "import threading, pulumi_onence, pulumi_onence._client as c; "
+        "import threading, pulumi_onence, pulumi_onence._client; "
+        "from pulumi_onence._token_cache import cached_tokens; "
         "assert threading.active_count() == 1, threading.enumerate(); "
-        "assert c._tokens == {}"
+        "assert cached_tokens() == []"
     )
     env = {k: v for k, v in os.environ.items() if not k.startswith("ONENCE_")}
     done = subprocess.run(
