@@ -12,9 +12,10 @@ import contextlib
 import ipaddress
 import os
 import signal
-import time
 from dataclasses import dataclass
 from pathlib import Path
+
+from onence_emulator.harness import wait_until
 
 PROC = Path("/proc")
 _LISTEN = "0A"  # TCP state LISTEN in /proc/net/tcp
@@ -73,12 +74,8 @@ def session_members(session: int) -> list[int]:
 
 def wait_session_empty(session: int, timeout: float = 15.0) -> list[int]:
     """Wait (bounded) until the session has no live process; returns those still alive."""
-    deadline = time.monotonic() + timeout
-    while True:
-        alive = session_members(session)
-        if not alive or time.monotonic() >= deadline:
-            return alive
-        time.sleep(0.1)
+    wait_until(lambda: not session_members(session), timeout, 0.1)
+    return session_members(session)
 
 
 def kill_session(session: int, sig: signal.Signals = signal.SIGKILL) -> None:
