@@ -31,6 +31,7 @@ from typing import Any, Protocol
 
 from ._errors import ConfigurationError
 from ._redact import redact
+from ._state import AUTO_NAME_KEY
 
 __all__ = [
     "WEBHOOK_TYPE",
@@ -243,7 +244,7 @@ class PulumiCli:
             argv += ["--stack", self.stack]
         if self.cwd is not None:
             argv += ["--cwd", str(self.cwd)]
-        where = f"stack {self.stack!r}" if self.stack is not None else "the selected stack"
+        where = self._where()
         try:
             done = self._runner(argv, self._env, self._timeout, stdin)
         except FileNotFoundError as exc:
@@ -267,10 +268,12 @@ class PulumiCli:
             return json.loads(done.stdout)
         except ValueError:
             # Never quote the output: it holds decrypted values.
-            where = f"stack {self.stack!r}" if self.stack is not None else "the selected stack"
             raise StackError(
-                f"could not {what} of {where}: pulumi printed something that is not JSON"
+                f"could not {what} of {self._where()}: pulumi printed something that is not JSON"
             ) from None
+
+    def _where(self) -> str:
+        return f"stack {self.stack!r}" if self.stack is not None else "the selected stack"
 
 
 def state_from_export(doc: Any) -> StackState:
@@ -316,7 +319,7 @@ def state_from_export(doc: Any) -> StackState:
         if res.get("type") != WEBHOOK_TYPE or _object(op).get("type") != "creating":
             continue
         inputs = _object(res.get("inputs"))
-        name_in = _plain(inputs.get("name")) or _plain(inputs.get("__autoName"))
+        name_in = _plain(inputs.get("name")) or _plain(inputs.get(AUTO_NAME_KEY))
         pending.append(PendingWebhook(str(res.get("urn", "")).rsplit("::", 1)[-1], name_in))
     return StackState(name=name, project=project, webhooks=found, pending=pending)
 
