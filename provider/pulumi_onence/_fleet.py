@@ -127,7 +127,10 @@ def read_declared(path: Path) -> list[Declared]:
 def _entries(path: Path) -> list[Any]:
     if not path.exists():
         return []
-    doc = _load(path, path.read_text(encoding="utf-8"))
+    return _webhooks_of(_load(path, path.read_text(encoding="utf-8")))
+
+
+def _webhooks_of(doc: Any) -> list[Any]:
     entries = doc.get("webhooks") if isinstance(doc, dict) else None
     return entries if isinstance(entries, list) else []
 
@@ -221,17 +224,14 @@ def append_declarations(path: Path, declarations: Sequence[Declaration]) -> None
         old: list[Any] = []
     else:
         original = path.read_text(encoding="utf-8")
-        old = _entries(path)
+        old = _webhooks_of(_load(path, original))
         text = _extended(path, original, declarations)
     try:
         doc = yaml.safe_load(text)
     except yaml.YAMLError:
         doc = None
     if not isinstance(doc, dict) or doc.get("webhooks") != old + wanted:
-        raise ConfigurationError(
-            f"cannot append to {path}: its webhooks list is not the last block of the file; "
-            "move it to the end or write to another file with --out"
-        )
+        raise _not_last(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     temporary = path.with_name(f".{path.name}.onence-import")
     temporary.write_text(text, encoding="utf-8")
@@ -265,7 +265,11 @@ def _extended(path: Path, original: str, declarations: Sequence[Declaration]) ->
         )
     else:
         return body + "webhooks:\n" + render_declarations(declarations)
-    raise ConfigurationError(
+    raise _not_last(path)
+
+
+def _not_last(path: Path) -> ConfigurationError:
+    return ConfigurationError(
         f"cannot append to {path}: its webhooks list is not the last block of the file; "
         "move it to the end or write to another file with --out"
     )
