@@ -473,7 +473,7 @@ class WebhookProvider(ResourceProvider):
             fresh = self._api().get_integration(live.id)
             self._info(
                 f"{_label(fresh.name, fresh.id)} was already healthy "
-                f"({_plain(fresh.state)}); no restart was needed"
+                f"({fresh.state}); no restart was needed"
             )
             return fresh
         answered = result.integration
@@ -486,7 +486,7 @@ class WebhookProvider(ResourceProvider):
         )
         if result.status != "SUCCESS":
             self._warn(
-                f"{_label(live.name, live.id)} is still {_plain(restarted.state)}: restart "
+                f"{_label(live.name, live.id)} is still {restarted.state}: restart "
                 # 1NCE's message may quote the receiver's answer, which may echo a header.
                 f"answered {result.status}: {redact(result.message, secrets)}"
             )
@@ -593,7 +593,3 @@ def _error_text(error: Any) -> str:
         error = error.get("message") or error.get("error") or error
     text = " ".join(str(error).split())
     return text if len(text) <= _MAX_ERROR_TEXT else text[: _MAX_ERROR_TEXT - 1] + "…"
-
-
-def _plain(value: Any) -> Any:
-    return getattr(value, "value", value)
