@@ -20,13 +20,13 @@ import os
 import secrets
 import socket
 import subprocess
-import time
 from pathlib import Path
 from types import TracebackType
 from typing import IO, Any
 
 import boto3  # type: ignore[import-untyped]
 from botocore.config import Config  # type: ignore[import-untyped]
+from onence_emulator.harness import wait_until
 
 from scripts.gitops.processes import kill_session, wait_session_empty
 
@@ -195,9 +195,10 @@ class SeaweedFS:
 
     def _wait_until_ready(self) -> None:
         """Poll (bounded) until S3 answers an authenticated request."""
-        deadline = time.monotonic() + self.startup_timeout
         last = ""
-        while time.monotonic() < deadline:
+
+        def answers() -> bool:
+            nonlocal last
             assert self.process is not None
             if self.process.poll() is not None:
                 raise SeaweedError(
@@ -205,10 +206,13 @@ class SeaweedFS:
                 )
             try:
                 self.s3.list_buckets()
-                return
             except Exception as exc:  # connection refused, 503 while the filer starts, ...
                 last = f"{type(exc).__name__}: {exc}"
-            time.sleep(0.5)
+                return False
+            return True
+
+        if wait_until(answers, self.startup_timeout, 0.5):
+            return
         raise SeaweedError(
             f"S3 did not answer within {self.startup_timeout:.0f} s ({last}):\n"
             f"{self.log_text()[-3000:]}"
