@@ -245,8 +245,8 @@ def plan_import(
         return ImportPlan(planned, left_out_aws=left_out)
     taken = {h.resource for h in state.webhooks} | {d.resource for d in declared}
     taken |= {p.resource for p in state.pending}
-    wanted = [hook for hook in live if hook.id in {p.id for p in planned if p.action == DECLARE}]
-    resources = resource_names(wanted, taken)
+    declare = {p.id for p in planned if p.action == DECLARE}
+    resources = resource_names([hook for hook in live if hook.id in declare], taken)
     keys = set(config_keys)
     for item in sorted(planned, key=lambda p: (p.name, p.id)):
         if item.action != DECLARE:
@@ -405,23 +405,18 @@ def run_import(
     plan = plan_import(live, details, state, declared, declared_names, keys, args.select)
 
     to_declare = plan.to_declare
-    store = args.write_config and not args.dry_run
-    code = None
+    code = render_python(plan, stored=args.write_config) if args.format == "python" else None
     if to_declare and not args.dry_run:
         # The secrets first: a declaration whose key is missing would fail `pulumi up`.
-        if store:
+        if args.write_config:
             for item in to_declare:
                 for key, value in item.values.items():
                     reader.set_secret(key, value)
-        if args.format == "yaml":
+        if code is None:
             assert target is not None
             append_declarations(target, [p.declaration for p in to_declare if p.declaration])
-        else:
-            code = render_python(plan, stored=args.write_config)
-            if target is not None:
-                target.write_text(code, encoding="utf-8")
-    elif args.format == "python":
-        code = render_python(plan, stored=args.write_config)
+        elif target is not None:
+            target.write_text(code, encoding="utf-8")
 
     out = runtime.stdout
     if args.json:
