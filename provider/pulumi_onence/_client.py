@@ -217,7 +217,7 @@ class OnenceClient:
         called with it. A webhook with this URL but another name is never taken: a
         ``ConflictError`` names it and says how to adopt or remove it.
         """
-        call = self._begin(f"create webhook {spec.name!r}", secrets=spec.headers.values())
+        call = self._begin(f"create webhook {spec.name!r}", secrets=spec.secrets())
         for attempt in range(1, self.policy.max_attempts + 1):
             try:
                 body = self._request(call, "POST", _WEBHOOKS, json=spec.to_api(), idempotent=False)

@@ -40,6 +40,7 @@ from pydantic import ValidationError as PydanticValidationError
 from pydantic.alias_generators import to_camel
 
 from ._errors import InvalidSpecError
+from ._secret_url import looks_secret
 from ._vocabulary import MAX_NAME_LENGTH, EventType, IntegrationState
 
 __all__ = [
@@ -145,6 +146,16 @@ def _integration_id(value: str) -> str:
 Name = Annotated[
     StrictStr, Field(min_length=1, max_length=MAX_NAME_LENGTH), AfterValidator(_printable_name)
 ]
+
+
+def _sent_secrets(url: str | None, headers: Mapping[str, str] | None) -> list[str]:
+    """Header values, and the URL when it carries a credential (kept out of every message)."""
+    found = list((headers or {}).values())
+    if url and looks_secret(url):
+        found.append(url)
+    return found
+
+
 Url = Annotated[StrictStr, AfterValidator(_https_url)]
 Headers = Annotated[dict[StrictStr, StrictStr], AfterValidator(_valid_headers)]
 EventTypes = Annotated[tuple[EventType, ...], BeforeValidator(_as_set), Field(min_length=1)]
@@ -233,6 +244,10 @@ class WebhookSpec(_WebhookFields):
     def from_inputs(cls, props: Mapping[str, Any]) -> WebhookSpec:
         """The spec for camelCase inputs; ``InvalidSpecError`` names each bad one."""
         return WebhookInputs.parse(props).spec()
+
+    def secrets(self) -> list[str]:
+        """What this create sends that must stay out of every message."""
+        return _sent_secrets(self.url, self.headers)
 
     def to_api(self) -> dict[str, Any]:
         """The create request body (``POST /v1/integrate/clouds/webhooks``)."""
@@ -337,8 +352,8 @@ class WebhookPatch(_Wire):
         return all(getattr(self, f) is None for f in type(self).model_fields)
 
     def secrets(self) -> list[str]:
-        """Header values sent by this patch (to keep them out of every message)."""
-        return list((self.headers or {}).values())
+        """What this patch sends that must stay out of every message."""
+        return _sent_secrets(self.url, self.headers)
 
     def to_api(self) -> dict[str, Any]:
         """The request body, camelCase, without the fields that do not change."""

@@ -75,6 +75,23 @@ def test_an_error_echoing_a_secret_is_redacted() -> None:
     assert f"header value {MARK} and password {MARK}" in text
 
 
+def test_an_error_echoing_a_url_that_carries_a_credential_is_redacted() -> None:
+    url = "https://ingest.example.com/hook?token=tk-9f2e61c0d4"
+
+    def answer(request: requests.PreparedRequest) -> Answer:
+        sent = json.loads(request.body or b"{}")
+        return 400, {}, {"statusCode": 400, "errors": [{"message": f"bad url {sent['url']}"}]}
+
+    client, _ = fake_client(with_token(answer))
+    with pytest.raises(ValidationError) as caught:
+        client.create_webhook(spec(url=url))
+    with pytest.raises(ValidationError) as patched:
+        client.update_webhook("wh-1", WebhookPatch(url=url))
+    for text in (str(caught.value), str(patched.value)):
+        assert "tk-9f2e61c0d4" not in text
+        assert f"bad url {MARK}" in text
+
+
 def test_an_unreadable_answer_is_a_server_error() -> None:
     client, _ = fake_client(with_token(lambda _: (200, {}, b"<html>gateway</html>")))
     with pytest.raises(ServerError, match="not a JSON object"):
