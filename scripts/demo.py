@@ -214,9 +214,7 @@ def main() -> int:
             )
             preview = stack.preview("--expect-no-changes")
             show(preview.stdout)
-            if "webhookStates" in "".join(
-                line for line in preview.stdout.splitlines(keepends=True) if "~" in line
-            ):
+            if any("~" in line and "webhookStates" in line for line in preview.stdout.splitlines()):
                 print(
                     "    the `~ webhookStates` lines are the stack's exported outputs following "
                     "the refreshed state, not a change to 1NCE"
