@@ -54,6 +54,8 @@ _SECRET_SIG_KEY = "4dabf18193072939515e22adb298388d"  # noqa: S105 - a marker, n
 """The key Pulumi's state uses to mark a secret value."""
 
 _MAX_ERROR_CHARS = 240
+_SECRET_ENV = frozenset({"PULUMI_CONFIG_PASSPHRASE", "PULUMI_ACCESS_TOKEN", "ONENCE_PASSWORD"})
+"""Environment variables whose values are blanked out of ``pulumi``'s error lines."""
 
 
 class StackError(ConfigurationError):
@@ -163,9 +165,7 @@ class PulumiCli:
         self._env = env
         self._timeout = timeout
         self._runner = runner or self._run
-        self._secrets: set[str] = {
-            v for k, v in env.items() if v and k in {"PULUMI_CONFIG_PASSPHRASE", "ONENCE_PASSWORD"}
-        }
+        self._secrets: set[str] = {v for k, v in env.items() if v and k in _SECRET_ENV}
         self._lock = threading.Lock()  # state() and config() may run in parallel
         self._children: set[subprocess.Popen[str]] = set()
         self._closed = False

@@ -201,6 +201,17 @@ class TestPulumiCli:
 
         assert "sesame-passphrase" not in str(info.value)
 
+    def test_access_token_never_appears_in_an_error(self):
+        stderr = "error: the token 'pul-0a1b2c3d4e' was rejected by the backend\n"
+        fake = FakePulumi(stack=(255, "", stderr))
+        cli = PulumiCli(environ={"PULUMI_ACCESS_TOKEN": "pul-0a1b2c3d4e"}, runner=fake)
+
+        with pytest.raises(StackError) as info:
+            cli.state()
+
+        assert "pul-0a1b2c3d4e" not in str(info.value)
+        assert str(info.value).endswith("the token '[secret]' was rejected by the backend")
+
     def test_unparsable_config_output_is_not_quoted(self):
         fake = FakePulumi(config=(0, "onence:password=topsecret-value", ""))
 
