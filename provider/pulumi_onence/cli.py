@@ -110,7 +110,8 @@ class Runtime:
 
     stdout: TextIO = field(default_factory=lambda: sys.stdout)
     stderr: TextIO = field(default_factory=lambda: sys.stderr)
-    environ: Mapping[str, str] = field(default_factory=lambda: os.environ)
+    environ: Mapping[str, str] = field(default_factory=lambda: os.environ, repr=False)
+    """Holds ONENCE_PASSWORD and the stack passphrase: never in ``repr``."""
     open_stack: Callable[[str | None, Path | None, Mapping[str, str]], StackWriter] = _open_stack
     """Builds the stack reader for ``--stack``/``--cwd``."""
     make_api: Callable[[Settings], WebhookApi] = OnenceClient

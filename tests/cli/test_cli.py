@@ -620,6 +620,13 @@ def test_traceback_flag_shows_the_traceback_and_keeps_the_exit_code():
     assert err.getvalue().endswith("onence: error: no stack\n")
 
 
+def test_runtime_repr_never_shows_the_environment():
+    runtime = Runtime(environ={"ONENCE_PASSWORD": PASSWORD, "PULUMI_CONFIG_PASSPHRASE": "pp-9f2e"})
+
+    assert PASSWORD not in repr(runtime)
+    assert "pp-9f2e" not in repr(runtime)
+
+
 def test_version_is_printed_and_exits_0():
     result = run_cli("--version", stack=FakeStack())
 
