@@ -52,6 +52,7 @@ from . import _diagnostics
 from ._config import CONFIG_KEYS
 from ._errors import ConflictError, NotFoundError, OnenceError
 from ._redact import redact
+from ._secret_url import looks_secret
 from ._state import (
     AUTO_NAME_KEY,
     INPUT_KEYS,
@@ -461,7 +462,7 @@ class WebhookProvider(ResourceProvider):
             else self._api().update_webhook(_id, patch)
         )
         if news.get("restartIfFailed") is True and olds.get("state") == FAILED:
-            live = self._restart(live, spec.headers.values())
+            live = self._restart(live, spec.secrets())
         state = build_state(live, applied_headers=spec.headers, declared=declared, fallback=olds)
         return UpdateResult(state)
 
@@ -532,6 +533,9 @@ class WebhookProvider(ResourceProvider):
     def _warn_failed(self, live: Integration, props: Mapping[str, Any]) -> None:
         reason = _error_text(live.error)
         secrets = [*_headers(props.get("headers")).values(), *_headers(live.headers).values()]
+        secrets += [
+            u for u in (props.get("url"), live.url) if isinstance(u, str) and looks_secret(u)
+        ]
         said = f" (1NCE: {redact(reason, secrets)})" if reason else ""
         fix = (
             "the next `pulumi up` restarts it (restart_if_failed=True)"

@@ -10,8 +10,9 @@ from typing import Any
 import pytest
 from pulumi.output import Unknown
 from pulumi.runtime.rpc import UNKNOWN
-from pulumi_onence._models import RestartResult
+from pulumi_onence._models import Integration, RestartResult
 from pulumi_onence._provider import WebhookProvider
+from pulumi_onence._redact import MARK
 from pulumi_onence._state import AUTO_NAME_KEY
 
 SECRET = "header-secret-value"
@@ -310,11 +311,14 @@ def test_pointing_adopt_id_at_another_integration_replaces(provider: WebhookProv
 class _RestartFailsEchoingTheHeader:
     """A client whose restart fails with a message quoting the receiver's answer."""
 
+    def __init__(self, echo: str = SECRET) -> None:
+        self.echo = echo
+
     def restart_webhook(self, integration_id: str) -> RestartResult:
         return RestartResult.model_validate(
             {
                 "restartStatus": "FAILURE",
-                "message": f"receiver answered 401: bad key {SECRET}",
+                "message": f"receiver answered 401: bad key {self.echo}",
                 "integration": {"id": integration_id, "name": "n", "state": "INTEGRATION_FAILED"},
             }
         )
@@ -335,6 +339,59 @@ def test_a_failed_restart_warns_without_quoting_a_header_value() -> None:
     assert len(warnings) == 1
     assert "FAILURE" in warnings[0]
     assert SECRET not in warnings[0]
+
+
+def test_a_failed_restart_warns_without_quoting_a_url_that_carries_a_credential() -> None:
+    url = "https://ingest.example.com/1nce?token=tk-5b7d20e9aa"
+    warnings: list[str] = []
+    provider = WebhookProvider(
+        _RestartFailsEchoingTheHeader(echo=url),  # type: ignore[arg-type]
+        warn=warnings.append,
+    )
+    olds = applied(url=url, state="INTEGRATION_FAILED", restartIfFailed=True)
+
+    provider.update("hook-1", olds, declared(url=url, restartIfFailed=True))
+
+    (warning,) = warnings
+    assert "tk-5b7d20e9aa" not in warning
+    assert warning.endswith(f"bad key {MARK}")
+
+
+class _FailedWebhookQuotingItsUrl:
+    """A client whose failed webhook's 1NCE error quotes the endpoint URL."""
+
+    def __init__(self, url: str) -> None:
+        self.url = url
+
+    def list_integrations(self) -> list[Integration]:
+        return []
+
+    def get_integration(self, integration_id: str) -> Integration:
+        return Integration.model_validate(
+            {
+                "id": integration_id,
+                "name": "fleet-telemetry",
+                "type": "WEBHOOK",
+                "state": "INTEGRATION_FAILED",
+                "url": self.url,
+                "error": f"delivery to {self.url} failed",
+            }
+        )
+
+
+def test_a_refresh_warning_does_not_quote_a_url_that_carries_a_credential() -> None:
+    url = "https://ingest.example.com/1nce?token=tk-0c41aa7e93"
+    warnings: list[str] = []
+    provider = WebhookProvider(
+        _FailedWebhookQuotingItsUrl(url),  # type: ignore[arg-type]
+        warn=warnings.append,
+    )
+
+    provider.read("hook-1", applied(url=url))
+
+    (warning,) = warnings
+    assert "tk-0c41aa7e93" not in warning
+    assert f"(1NCE: delivery to {MARK} failed)" in warning
 
 
 # --- robustness and the first use of the client ------------------------------------------
