@@ -28,7 +28,8 @@ def shown_header(name: str) -> str:
     """A header name fit for a message: quoted when valid, else its valid start."""
     if _TOKEN.match(name) and len(name) <= 60:
         return f'"{name}"'
-    start = (_TOKEN_PREFIX.match(name) or re.match("", name)).group(0)[:24]  # type: ignore[union-attr]
+    prefix = _TOKEN_PREFIX.match(name)  # always matches (the valid start may be empty)
+    start = prefix.group(0)[:24] if prefix else ""
     return f'the header whose name starts with "{start}"' if start else "a header"
 
 
