@@ -22,10 +22,11 @@ Example::
 from __future__ import annotations
 
 import argparse
+import functools
 import json
 import keyword
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from fnmatch import fnmatchcase
 from pathlib import Path
@@ -386,7 +387,12 @@ def run_import(
     state, config_future = read_stack(reader)
     config = config_future.result()
     settings = load_settings(config, runtime.environ)
-    stack_name = state.name or args.stack or reader.stack_name()
+
+    @functools.cache
+    def stack_name() -> str | None:
+        """Asks pulumi (a second or more) only when the state and --stack do not say."""
+        return state.name or args.stack or reader.stack_name()
+
     stack_file = project.webhooks_file(config)
     target = _target(args, runtime.cwd, stack_file)
     if args.format == "python" and target is not None and target.exists():
@@ -422,7 +428,7 @@ def run_import(
     if args.json:
         doc: dict[str, Any] = {
             "command": "import",
-            "stack": stack_name,
+            "stack": stack_name(),
             "format": args.format,
             "target": str(target) if target is not None else None,
             "dryRun": bool(args.dry_run),
@@ -458,11 +464,14 @@ def _get(api: Any, integration_id: str) -> Integration | None:
     return hook
 
 
-def _declared_names(declared: Sequence[Declared], project: Project, stack: str | None) -> set[str]:
+def _declared_names(
+    declared: Sequence[Declared], project: Project, stack_name: Callable[[], str | None]
+) -> set[str]:
     """The 1NCE names the declarations create (explicit, or the provider's stable auto-name)."""
     names = {d.name for d in declared if d.name}
     unnamed = [d for d in declared if not d.name and not d.adopt_id and d.resource]
-    if unnamed and stack:
+    stack = stack_name() if unnamed else None
+    if stack:
         from ._resource import default_name  # loads the Pulumi SDK: only when needed
 
         names |= {default_name(d.resource, project.name, stack) for d in unnamed}

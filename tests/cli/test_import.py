@@ -165,6 +165,25 @@ def test_a_second_run_finds_nothing_new(api, emulator, stack, project):
     assert "nothing to import" in again.out
 
 
+def test_a_new_stack_asks_pulumi_its_name_only_for_the_json(api, emulator, stack, project):
+    account(api, emulator)
+    asked: list[str] = []
+    real = stack.stack_name
+
+    def stack_name() -> str | None:
+        asked.append("stack --show-name")  # each one a `pulumi` run of a second or more
+        return real()
+
+    stack.stack_name = stack_name  # type: ignore[method-assign]
+
+    run_import(stack=stack, project=project)
+    assert asked == []
+
+    result = run_import("--json", stack=stack, project=project)
+    assert asked == ["stack --show-name"]
+    assert result.json()["stack"] == "dev"
+
+
 def test_appends_to_the_stacks_file_keeping_its_comments(api, emulator, stack, project):
     account(api, emulator)
     original = (
