@@ -24,6 +24,7 @@ from typing import Any
 import requests
 from onence_emulator.harness import EmulatorProcess, wait_until
 from onence_emulator.receiver import HttpsReceiver
+from pulumi_onence._stack import WEBHOOK_TYPE
 
 from scripts.gitops.processes import kill_session, listeners, session_members
 from scripts.gitops.runners import (
@@ -232,9 +233,7 @@ class GitOpsWorld:
 
     def state_webhooks(self) -> list[dict[str, Any]]:
         return [
-            r
-            for r in self.checkpoint().get("resources") or []
-            if r.get("type") == "pulumi-python:dynamic/onence:Webhook"
+            r for r in self.checkpoint().get("resources") or [] if r.get("type") == WEBHOOK_TYPE
         ]
 
     def pending_creates(self) -> list[dict[str, Any]]:
