@@ -61,6 +61,15 @@ class AdminClient:
         result: list[dict[str, Any]] = self._call("GET", "/calls", 200)["calls"]
         return result
 
+    def api_calls(self) -> list[tuple[str, str]]:
+        """Method and path (after the API prefix) of each call in ``calls()``, token requests
+        left out: the requests a client made for its operations."""
+        return [
+            (c["method"], c["path"].removeprefix(API_PREFIX))
+            for c in self.calls()
+            if not c["path"].endswith("/oauth/token")
+        ]
+
     def clear_calls(self) -> None:
         self._call("DELETE", "/calls", 204)
 

@@ -61,21 +61,12 @@ def inputs(provider: WebhookProvider, **changes: Any) -> dict[str, Any]:
     return result.inputs
 
 
-def api_calls(emulator: EmulatorProcess) -> list[tuple[str, str]]:
-    """Method and path of every API call since the last clear, token requests left out."""
-    return [
-        (c["method"], c["path"].removeprefix("/management-api"))
-        for c in emulator.admin.calls()
-        if not c["path"].endswith("/oauth/token")
-    ]
-
-
 def test_create_posts_once_and_returns_every_output(
     provider: WebhookProvider, client: Recorder, emulator: EmulatorProcess
 ) -> None:
     props = inputs(provider)
     created = provider.create(props)
-    assert api_calls(emulator) == [("POST", "/v1/integrate/clouds/webhooks")]
+    assert emulator.admin.api_calls() == [("POST", "/v1/integrate/clouds/webhooks")]
     live = client.get_integration(created.id)
     assert outs(created) == {
         "name": "fleet-telemetry",
@@ -101,7 +92,7 @@ def test_update_patches_only_what_changed_and_returns_all_outputs(
     news = {**props, "eventTypes": ["ERROR"], "headers": {"x-api-key": "rotated"}}
     emulator.admin.clear_calls()
     updated = provider.update(created.id, outs(created), news)
-    assert api_calls(emulator) == [("PATCH", f"/v1/integrate/clouds/webhooks/{created.id}")]
+    assert emulator.admin.api_calls() == [("PATCH", f"/v1/integrate/clouds/webhooks/{created.id}")]
     assert client.updates == [
         {"headers": {"x-api-key": "rotated"}, "eventTypes": [{"type": "ERROR"}]}
     ]
@@ -158,7 +149,7 @@ def test_read_reports_drift_and_keeps_headers_from_state(
         "jsonPayloadEnabled": True,
         "restartIfFailed": False,
     }
-    assert api_calls(emulator) == [
+    assert emulator.admin.api_calls() == [
         ("GET", "/v1/integrate/clouds"),
         ("GET", f"/v1/integrate/clouds/{created.id}"),
     ]
@@ -176,7 +167,7 @@ def test_a_refresh_of_unchanged_webhooks_makes_only_the_list_pass(
 
     assert [r.id for r in results] == [c.id for c in created]
     assert [outs(r) for r in results] == [outs(c) for c in created]
-    assert api_calls(emulator) == [("GET", "/v1/integrate/clouds")]
+    assert emulator.admin.api_calls() == [("GET", "/v1/integrate/clouds")]
 
 
 def test_a_refresh_fetches_only_the_webhook_changed_elsewhere(
@@ -194,7 +185,7 @@ def test_a_refresh_fetches_only_the_webhook_changed_elsewhere(
         moved,
         outs(created[2])["url"],
     ]
-    assert api_calls(emulator) == [
+    assert emulator.admin.api_calls() == [
         ("GET", "/v1/integrate/clouds"),
         ("GET", f"/v1/integrate/clouds/{created[1].id}"),
     ]
@@ -219,7 +210,7 @@ def test_a_webhook_missing_from_the_list_is_fetched_before_anything_is_dropped(
     result = provider.read(late.id, state)
 
     assert (result.id, outs(result)["url"]) == (late.id, late.url)
-    assert api_calls(emulator) == [("GET", f"/v1/integrate/clouds/{late.id}")]
+    assert emulator.admin.api_calls() == [("GET", f"/v1/integrate/clouds/{late.id}")]
     assert warnings == []
 
 
@@ -246,7 +237,7 @@ def test_a_write_makes_the_next_read_list_again(
 
     provider.read(second.id, outs(second))
 
-    assert api_calls(emulator)[0] == ("GET", "/v1/integrate/clouds")
+    assert emulator.admin.api_calls()[0] == ("GET", "/v1/integrate/clouds")
 
 
 def test_read_of_an_unchanged_webhook_needs_no_update(provider: WebhookProvider) -> None:
@@ -279,7 +270,7 @@ def test_read_of_a_vanished_webhook_drops_it_with_a_warning(
     result = provider.read(created.id, outs(created))
     assert (result.id, outs(result)) == ("", {})
     # Missing from the list pass; dropped only once get-one confirms the 404.
-    assert api_calls(emulator) == [
+    assert emulator.admin.api_calls() == [
         ("GET", "/v1/integrate/clouds"),
         ("GET", f"/v1/integrate/clouds/{created.id}"),
     ]
@@ -305,7 +296,7 @@ def test_read_leaves_aws_integrations_alone(
     created = provider.create(inputs(provider))
     emulator.admin.clear_calls()
     assert provider.read(created.id, outs(created)).id == created.id
-    assert all(method == "GET" for method, _ in api_calls(emulator))
+    assert all(method == "GET" for method, _ in emulator.admin.api_calls())
 
 
 def test_delete_is_one_delete_and_a_gone_webhook_counts_as_deleted(
@@ -314,7 +305,7 @@ def test_delete_is_one_delete_and_a_gone_webhook_counts_as_deleted(
     created = provider.create(inputs(provider))
     emulator.admin.clear_calls()
     provider.delete(created.id, outs(created))
-    assert api_calls(emulator) == [("DELETE", f"/v1/integrate/clouds/{created.id}")]
+    assert emulator.admin.api_calls() == [("DELETE", f"/v1/integrate/clouds/{created.id}")]
     assert client.list_webhooks() == []
     provider.delete(created.id, outs(created))
 
@@ -356,7 +347,7 @@ def test_adopting_makes_no_write_and_no_later_change(
     emulator.admin.clear_calls()
     adopted = provider.create(props)
     assert adopted.id == existing.id
-    assert all(method == "GET" for method, _ in api_calls(emulator))
+    assert all(method == "GET" for method, _ in emulator.admin.api_calls())
     assert outs(adopted)["name"] == "made-by-hand"
     result = provider.diff(adopted.id, outs(adopted), provider.check({}, props).inputs)
     assert (result.changes, result.replaces) == (False, [])
@@ -379,7 +370,7 @@ def test_adopting_records_the_live_values_so_the_next_plan_names_each_change(
     adopted = provider.create(recorded.inputs)
 
     assert recorded.failures == []
-    assert all(method == "GET" for method, _ in api_calls(emulator))
+    assert all(method == "GET" for method, _ in emulator.admin.api_calls())
     # The engine shows a plan as recorded inputs vs new inputs: these are what 1NCE holds.
     assert recorded.inputs["eventTypes"] == ["LIFECYCLE"]
     assert recorded.inputs["url"] == existing.url
@@ -444,7 +435,9 @@ def test_refresh_then_up_restarts_a_failed_webhook_when_asked(
     receiver.status = 200
     emulator.admin.clear_calls()
     updated = provider.update(created.id, outs(refreshed), planned.inputs)
-    assert api_calls(emulator) == [("POST", f"/v1/integrate/clouds/webhooks/{created.id}/restart")]
+    assert emulator.admin.api_calls() == [
+        ("POST", f"/v1/integrate/clouds/webhooks/{created.id}/restart")
+    ]
     assert outs(updated)["state"] == "INTEGRATION_ACTIVE"
 
 
@@ -521,7 +514,7 @@ def test_every_refresh_of_a_failed_webhook_quotes_1nce_error(
 
     # Nothing changed since, yet the error text only get-one carries is quoted again.
     assert again["updatedTime"] == first["updatedTime"]
-    assert api_calls(emulator_with_receiver) == [
+    assert emulator_with_receiver.admin.api_calls() == [
         ("GET", "/v1/integrate/clouds"),
         ("GET", f"/v1/integrate/clouds/{created.id}"),
     ]
@@ -550,7 +543,7 @@ def test_a_restart_refused_because_the_webhook_is_healthy_again_rereads_it(
     updated = provider.update(created.id, outs(refreshed), planned.inputs)
 
     assert outs(updated)["state"] == "INTEGRATION_ACTIVE"
-    assert api_calls(emulator_with_receiver) == [
+    assert emulator_with_receiver.admin.api_calls() == [
         ("POST", f"/v1/integrate/clouds/webhooks/{created.id}/restart"),
         ("GET", f"/v1/integrate/clouds/{created.id}"),
     ]
