@@ -608,23 +608,21 @@ def _when(value: object) -> str | None:
     return str(value)
 
 
-_COLUMNS: dict[str, list[tuple[str, Callable[[Outcome], str]]]] = {
-    "test": [
-        ("NAME", lambda o: o.webhook.name or o.webhook.resource),
-        ("ID", lambda o: o.webhook.id),
-        ("RESULT", lambda o: o.result),
-        ("MESSAGE", lambda o: o.message),
-    ],
+_Column = tuple[str, Callable[[Outcome], str]]
+_WEBHOOK: list[_Column] = [
+    ("NAME", lambda o: o.webhook.name or o.webhook.resource),
+    ("ID", lambda o: o.webhook.id),
+]
+_COLUMNS: dict[str, list[_Column]] = {
+    "test": [*_WEBHOOK, ("RESULT", lambda o: o.result), ("MESSAGE", lambda o: o.message)],
     "restart": [
-        ("NAME", lambda o: o.webhook.name or o.webhook.resource),
-        ("ID", lambda o: o.webhook.id),
+        *_WEBHOOK,
         ("RESULT", lambda o: o.result),
         ("STATE", lambda o: o.state or "-"),
         ("MESSAGE", lambda o: o.message),
     ],
     "status": [
-        ("NAME", lambda o: o.webhook.name or o.webhook.resource),
-        ("ID", lambda o: o.webhook.id),
+        *_WEBHOOK,
         ("STATE", lambda o: o.result),
         ("LAST DELIVERY", lambda o: o.last_delivery or "-"),
         ("REASON", lambda o: o.message),
