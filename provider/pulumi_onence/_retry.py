@@ -78,7 +78,6 @@ class Budget:
         self.policy = policy
         self._clock = clock
         self.deadline = clock.monotonic() + max(0.0, policy.max_wait)
-        self.waited = 0.0
 
     def remaining(self) -> float:
         return max(0.0, self.deadline - self._clock.monotonic())
@@ -105,7 +104,6 @@ class Budget:
     def _wait(self, seconds: float) -> None:
         if seconds > 0:
             self._clock.sleep(seconds)
-            self.waited += seconds
 
 
 _RETRY_AFTER = Retry()
