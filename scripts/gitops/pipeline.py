@@ -246,6 +246,16 @@ class GitOpsWorld:
     def secrets(self) -> list[str]:
         return [PASSWORD, HEADER_SECRET, self.s3.reader_secret, *self.shared.secrets()]
 
+    def secret_free_places(self, objects: dict[str, bytes]) -> dict[str, str]:
+        """Every text no secret may reach, by where it is: each runner's output, each of the
+        bucket's ``objects`` and SeaweedFS's logs."""
+        places = {f"runner {name}": r.output_text() for name, r in self.runners.items()}
+        places |= {
+            f"s3://{BUCKET}/{key}": body.decode(errors="replace") for key, body in objects.items()
+        }
+        places["SeaweedFS's logs"] = self.s3.log_text()
+        return places
+
     # --- the developer --------------------------------------------------------------------------
     def bootstrap(self) -> Runner:
         """The stack repository, its first commit, and the stack (config encrypted, no `up`)."""
