@@ -21,7 +21,6 @@ every process the test started has ended.
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import Iterator
 
 import pytest
@@ -30,22 +29,11 @@ from scripts.gitops.pipeline import BUCKET, HEADER_SECRET, GitOpsWorld
 from scripts.gitops.processes import bound_to, listeners, session_members
 from scripts.gitops.seaweedfs import weed_binary
 from tests.e2e.stack import require_engine
+from tests.policies.engine_harness import findings
 
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(600)]
 
 LOCKED = "the stack is currently locked by 1 lock(s)"
-FINDING = re.compile(
-    r"\[(?P<level>mandatory|advisory)\](?: \[severity: [a-z]+\])?\s+"
-    r"(?P<policy>[a-z][a-z-]+)\s+\((?P<resource>[^)]*)\)"
-)
-
-
-def findings(output: str) -> set[tuple[str, str, str]]:
-    """``(level, policy, resource name)`` of every policy finding in a preview's output."""
-    return {
-        (m["level"], m["policy"], m["resource"].rpartition(": ")[2])
-        for m in FINDING.finditer(output)
-    }
 
 
 @pytest.fixture(scope="module")
