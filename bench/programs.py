@@ -1,14 +1,15 @@
 """The stack programs the benchmark deploys: N webhooks, in two revisions, for each provider.
 
-The webhooks are declared with ``program_for`` from the end-to-end tests, so the benchmark
-deploys what the tests deploy; the no-op variant swaps only the import.
+The webhooks are declared with ``program_for`` of the stack driver (``scripts/stack.py``) that
+the end-to-end tests use too, so the benchmark deploys what the tests deploy; the no-op
+variant swaps only the import.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from tests.e2e.conftest import program_for
+from scripts.stack import program_for
 
 HEADER_SECRET_KEY = "benchKey"
 ONENCE_IMPORT = "from pulumi_onence import EventType, Webhook, WebhookArgs"

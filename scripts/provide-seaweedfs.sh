@@ -40,7 +40,7 @@ if ! flock -n 9; then
   fi
 fi
 
-log "building weed $version from its Go module: the first build takes about 6 minutes (later runs reuse $dir)"
+log "building weed $version from its Go module: the first build takes about 7 minutes (later runs reuse $dir)"
 start=$SECONDS
 work="$dir/build"
 rm -rf "$work" && mkdir -p "$work"

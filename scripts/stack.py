@@ -181,3 +181,34 @@ class PulumiStack:
 
     def output_text(self) -> str:
         return "\n".join(self.transcript)
+
+
+def program_for(webhooks: list[dict[str, Any]], exports: bool = True) -> str:
+    """A stack program declaring `webhooks` (keyword arguments of `Webhook`, plus `resource`).
+
+    Header values given as {"secret": KEY} are read with `config.require_secret(KEY)`.
+    """
+    lines = [
+        "import pulumi",
+        "from pulumi_onence import EventType, Webhook, WebhookArgs",
+        "config = pulumi.Config()",
+        "hooks = {}",
+    ]
+    for spec in webhooks:
+        spec = dict(spec)
+        resource = spec.pop("resource")
+        headers = spec.pop("headers", None)
+        args = [f"{key}={value!r}" for key, value in spec.items()]
+        if headers is not None:
+            parts = []
+            for key, value in headers.items():
+                if isinstance(value, dict):
+                    parts.append(f"{key!r}: config.require_secret({value['secret']!r})")
+                else:
+                    parts.append(f"{key!r}: {value!r}")
+            args.append("headers={" + ", ".join(parts) + "}")
+        lines.append(f"hooks[{resource!r}] = Webhook({resource!r}, {', '.join(args)})")
+    if exports:
+        lines.append("pulumi.export('ids', {k: h.id for k, h in hooks.items()})")
+        lines.append("pulumi.export('states', {k: h.state for k, h in hooks.items()})")
+    return "\n".join(lines) + "\n"

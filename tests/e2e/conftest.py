@@ -10,6 +10,7 @@ import pytest
 import requests
 from onence_emulator.harness import EmulatorProcess
 
+from scripts.stack import program_for
 from tests.conftest import EmulatorApi
 from tests.e2e.stack import PulumiStack
 
@@ -56,37 +57,6 @@ class OnenceApi:
 
     def delete(self, integration_id: str) -> None:
         self.http.delete(f"/v1/integrate/clouds/{integration_id}").raise_for_status()
-
-
-def program_for(webhooks: list[dict[str, Any]], exports: bool = True) -> str:
-    """A stack program declaring `webhooks` (keyword arguments of `Webhook`, plus `resource`).
-
-    Header values given as {"secret": KEY} are read with `config.require_secret(KEY)`.
-    """
-    lines = [
-        "import pulumi",
-        "from pulumi_onence import EventType, Webhook, WebhookArgs",
-        "config = pulumi.Config()",
-        "hooks = {}",
-    ]
-    for spec in webhooks:
-        spec = dict(spec)
-        resource = spec.pop("resource")
-        headers = spec.pop("headers", None)
-        args = [f"{key}={value!r}" for key, value in spec.items()]
-        if headers is not None:
-            parts = []
-            for key, value in headers.items():
-                if isinstance(value, dict):
-                    parts.append(f"{key!r}: config.require_secret({value['secret']!r})")
-                else:
-                    parts.append(f"{key!r}: {value!r}")
-            args.append("headers={" + ", ".join(parts) + "}")
-        lines.append(f"hooks[{resource!r}] = Webhook({resource!r}, {', '.join(args)})")
-    if exports:
-        lines.append("pulumi.export('ids', {k: h.id for k, h in hooks.items()})")
-        lines.append("pulumi.export('states', {k: h.state for k, h in hooks.items()})")
-    return "\n".join(lines) + "\n"
 
 
 @pytest.fixture(scope="module")

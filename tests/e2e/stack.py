@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import os
-import shutil
 
 import pytest
 
-from scripts.stack import ENGINE_MISSING, REPO_ROOT, VENV
+from scripts.stack import REPO_ROOT, VENV, EngineMissingError, find_engine
 from scripts.stack import PulumiStack as _PulumiStack
 
 __all__ = ["REPO_ROOT", "VENV", "PulumiStack", "require_engine"]
@@ -15,12 +14,12 @@ __all__ = ["REPO_ROOT", "VENV", "PulumiStack", "require_engine"]
 
 def require_engine() -> str:
     """The `pulumi` executable; a failure (not a skip) when CI demands the engine."""
-    pulumi = shutil.which("pulumi")
-    if pulumi is None:
+    try:
+        return find_engine()
+    except EngineMissingError as missing:
         if os.environ.get("ONENCE_REQUIRE_ENGINE") == "1":
-            pytest.fail(ENGINE_MISSING)
-        pytest.skip(ENGINE_MISSING)
-    return pulumi
+            pytest.fail(str(missing))
+        pytest.skip(str(missing))
 
 
 class PulumiStack(_PulumiStack):
