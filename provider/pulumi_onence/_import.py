@@ -99,7 +99,7 @@ class Planned:
     values: dict[str, str] = field(default_factory=dict, repr=False)
     """Config key to header value, for ``--write-config``; never printed."""
 
-    def to_json(self, stored: bool) -> dict[str, Any]:
+    def to_json(self, fate: str) -> dict[str, Any]:
         """One entry of ``--json``: no header value, only where each one is kept."""
         doc: dict[str, Any] = {"id": self.id, "name": self.name, "action": self.action}
         if self.resource is not None:
@@ -114,7 +114,7 @@ class Planned:
                 {
                     "header": h.header,
                     "configKey": h.key,
-                    "value": "masked" if h.masked else ("stored" if stored else "to-set"),
+                    "value": "masked" if h.masked else fate,
                 }
                 for h in self.headers
             ]
@@ -434,7 +434,7 @@ def run_import(
             "dryRun": bool(args.dry_run),
             "ok": plan.ok,
             "leftOut": {"aws": plan.left_out_aws},
-            "webhooks": [p.to_json(stored=args.write_config) for p in plan.webhooks],
+            "webhooks": [p.to_json(_value_fate(args)) for p in plan.webhooks],
             "configToSet": _config_lines(plan, stored=args.write_config),
         }
         if args.format == "python" and target is None:
@@ -447,6 +447,13 @@ def run_import(
         _report(out, plan, args, target)
     out.flush()
     return ExitStatus.SUCCESS if plan.ok else ExitStatus.FAILED
+
+
+def _value_fate(args: argparse.Namespace) -> str:
+    """Where ``--json`` says a shown header value goes: a dry run stores nothing."""
+    if not args.write_config:
+        return "to-set"
+    return "would-store" if args.dry_run else "stored"
 
 
 def _target(args: argparse.Namespace, cwd: Path, stack_file: Path) -> Path | None:

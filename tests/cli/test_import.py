@@ -260,6 +260,24 @@ def test_json_plan_carries_no_header_value(api, emulator, stack, project):
     ]
 
 
+@pytest.mark.parametrize(
+    ("flags", "fate"),
+    [
+        (("--write-config", "--dry-run"), "would-store"),
+        (("--dry-run",), "to-set"),
+        ((), "to-set"),
+    ],
+)
+def test_json_says_where_each_value_goes(api, emulator, stack, project, flags, fate):
+    ids = account(api, emulator)
+
+    result = run_import("--json", *flags, stack=stack, project=project)
+
+    assert stack.secrets_set == {}
+    by_id = {w["id"]: w for w in result.json()["webhooks"]}
+    assert {h["value"] for h in by_id[ids["Fleet Telemetry"]]["headers"]} == {fate}
+
+
 def test_masked_header_values_become_keys_the_user_must_set(api, emulator, stack, project):
     account(api, emulator)
     emulator.admin.add_fault("mask_headers", method="GET")
