@@ -28,7 +28,7 @@ from pulumi_onence import WebhookProvider
 
 from bench.noop_provider import NoopWebhookProvider
 from bench.requests_loop import DirectLoop
-from tests.protocol.plugin import dynamic_plugin, recording_engine
+from scripts.plugin import dynamic_plugin, recording_engine
 
 PROJECT = "onence-bench"
 _URN = "urn:pulumi:bench::{project}::pulumi-python:dynamic/onence:Webhook::probe{i}"

@@ -1,99 +1,26 @@
-"""Drive the real dynamic-provider plugin (``python -u -m pulumi.dynamic``) over gRPC, as the
-Pulumi engine does, with a stand-in engine that records the plugin's log messages."""
+"""The plugin driver (``scripts/plugin.py``) and the engine's wire encoding of properties."""
 
 from __future__ import annotations
 
 import asyncio
-import os
-import queue
-import subprocess
-import sys
-import threading
-from collections.abc import Iterator
-from concurrent import futures
-from contextlib import contextmanager
-from pathlib import Path
 from typing import Any
 
-import grpc
-from google.protobuf import empty_pb2, struct_pb2
+from google.protobuf import struct_pb2
 from pulumi.runtime import rpc
-from pulumi.runtime.proto import engine_pb2, engine_pb2_grpc, provider_pb2_grpc
 
-REPO = Path(__file__).resolve().parents[2]
+from scripts.plugin import REPO, RecordingEngine, dynamic_plugin, recording_engine
+
+__all__ = [
+    "REPO",
+    "RecordingEngine",
+    "dynamic_plugin",
+    "from_struct",
+    "recording_engine",
+    "secret",
+    "to_struct",
+]
+
 SECRET_SIG = {rpc._special_sig_key: rpc._special_secret_sig}
-
-
-class RecordingEngine(engine_pb2_grpc.EngineServicer):
-    """The engine's Log endpoint, keeping (severity, message) pairs."""
-
-    def __init__(self) -> None:
-        self.logs: list[tuple[int, str]] = []
-
-    def Log(self, request: engine_pb2.LogRequest, context: Any) -> empty_pb2.Empty:
-        self.logs.append((request.severity, request.message))
-        return empty_pb2.Empty()
-
-
-@contextmanager
-def recording_engine() -> Iterator[tuple[RecordingEngine, str]]:
-    engine = RecordingEngine()
-    server = grpc.server(futures.ThreadPoolExecutor(max_workers=2))
-    engine_pb2_grpc.add_EngineServicer_to_server(engine, server)
-    port = server.add_insecure_port("127.0.0.1:0")
-    server.start()
-    try:
-        yield engine, f"127.0.0.1:{port}"
-    finally:
-        server.stop(0)
-
-
-@contextmanager
-def dynamic_plugin(
-    engine_address: str, project: str = "fleet", timeout: float = 60.0
-) -> Iterator[provider_pb2_grpc.ResourceProviderStub]:
-    """Start the plugin as the engine does (cwd = project root), yield a connected stub."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith("ONENCE_")}
-    env["PULUMI_PROJECT"] = project
-    process = subprocess.Popen(
-        [sys.executable, "-u", "-m", "pulumi.dynamic", engine_address],
-        cwd=REPO,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        stdin=subprocess.DEVNULL,
-        text=True,
-    )
-    lines: queue.Queue[str] = queue.Queue()
-    stderr_lines: list[str] = []
-    assert process.stdout is not None
-    assert process.stderr is not None
-    out, err = process.stdout, process.stderr
-
-    def pump() -> None:
-        for line in out:
-            lines.put(line)
-
-    threading.Thread(target=pump, daemon=True).start()
-    threading.Thread(target=lambda: stderr_lines.extend(err), daemon=True).start()
-    channel = None
-    try:
-        port = lines.get(timeout=timeout).strip()
-        assert port.isdigit(), f"plugin printed {port!r}; stderr: {''.join(stderr_lines)}"
-        channel = grpc.insecure_channel(f"127.0.0.1:{port}")
-        grpc.channel_ready_future(channel).result(timeout=timeout)
-        stub = provider_pb2_grpc.ResourceProviderStub(channel)
-        stub.stderr_lines = stderr_lines  # type: ignore[attr-defined]
-        yield stub
-    finally:
-        if channel is not None:
-            channel.close()
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(timeout=10)
 
 
 def to_struct(props: dict[str, Any]) -> struct_pb2.Struct:
