@@ -31,7 +31,7 @@ import threading
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
 import requests
@@ -50,7 +50,6 @@ from ._errors import (
     TransportError,
     error_for_status,
 )
-from ._models import Integration, RestartResult, TestResult, WebhookPatch, WebhookSpec
 from ._paging import PageSizes, read_all_pages
 from ._redact import redact
 from ._retry import Budget, Clock, RetryPolicy, describe_failure, never_sent, retry_after
@@ -63,6 +62,11 @@ from ._token_cache import (
     token_key,
 )
 
+if TYPE_CHECKING:
+    # Imported where an answer is parsed: a DELETE parses none, so a destroy never loads
+    # pydantic (about 60-90 ms of CPU in each plugin process).
+    from ._models import Integration, RestartResult, TestResult, WebhookPatch, WebhookSpec
+
 __all__ = ["OnenceClient", "clear_token_cache"]
 
 log = logging.getLogger("pulumi_onence")
@@ -74,6 +78,13 @@ _PAGE_SIZE = 100
 _MAX_MESSAGE = 500
 #: At most this many other webhooks are read one by one to name the holder of a URL.
 _MAX_HOLDER_LOOKUPS = 50
+
+
+def _integration(body: Any) -> Integration:
+    """An integration from 1NCE's answer, validated by the one model."""
+    from ._models import Integration
+
+    return Integration.model_validate(body)
 
 
 def _api_message(resp: requests.Response) -> str:
@@ -221,7 +232,7 @@ class OnenceClient:
         for attempt in range(1, self.policy.max_attempts + 1):
             try:
                 body = self._request(call, "POST", _WEBHOOKS, json=spec.to_api(), idempotent=False)
-                return Integration.model_validate(body)
+                return _integration(body)
             except ConflictError as conflict:
                 return self._adopt(spec, self._resolve_conflict(call, spec, conflict), on_adopt)
             except _MaybeSentError as ambiguous:
@@ -245,7 +256,7 @@ class OnenceClient:
             json=patch.to_api(),
             idempotent=True,
         )
-        return Integration.model_validate(answer)
+        return _integration(answer)
 
     def delete_integration(self, integration_id: str) -> None:
         """Delete an integration; a 404 after a retried attempt means the first one worked."""
@@ -262,12 +273,16 @@ class OnenceClient:
         """Ask 1NCE to send a TEST_MESSAGE; the state does not change."""
         call = self._begin(f"test webhook {integration_id}")
         path = f"{_WEBHOOKS}/{quote(integration_id, safe='')}/test"
+        from ._models import TestResult
+
         return TestResult.model_validate(self._write_once(call, path))
 
     def restart_webhook(self, integration_id: str) -> RestartResult:
         """Restart a failed webhook (1NCE sends a test message; a 2xx reactivates it)."""
         call = self._begin(f"restart webhook {integration_id}")
         path = f"{_WEBHOOKS}/{quote(integration_id, safe='')}/restart"
+        from ._models import RestartResult
+
         return RestartResult.model_validate(self._write_once(call, path))
 
     def event_types(self) -> list[dict[str, Any]]:
@@ -376,13 +391,13 @@ class OnenceClient:
                 params["pageSize"] = size
             return self._request(call, "GET", _CLOUDS, params=params, idempotent=True)
 
-        return [Integration.model_validate(raw) for raw in read_all_pages(fetch, self.page_sizes)]
+        return [_integration(raw) for raw in read_all_pages(fetch, self.page_sizes)]
 
     def _get(self, call: _Call, integration_id: str) -> Integration:
         body = self._request(
             call, "GET", f"{_CLOUDS}/{quote(integration_id, safe='')}", idempotent=True
         )
-        return Integration.model_validate(body)
+        return _integration(body)
 
     # --- requests -----------------------------------------------------------------------
 

@@ -3,6 +3,9 @@ and how many API calls each engine step costs."""
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 import uuid
 from typing import Any
 
@@ -308,6 +311,29 @@ def test_delete_is_one_delete_and_a_gone_webhook_counts_as_deleted(
     assert emulator.admin.api_calls() == [("DELETE", f"/v1/integrate/clouds/{created.id}")]
     assert client.list_webhooks() == []
     provider.delete(created.id, outs(created))
+
+
+def test_a_destroy_never_loads_the_models(
+    provider: WebhookProvider, client: Recorder, emulator: EmulatorProcess
+) -> None:
+    # A destroy's plugin process parses no answer, so it pays no pydantic import (tens of
+    # milliseconds of CPU per engine run); a refresh in the same kind of process does parse.
+    created = provider.create(inputs(provider))
+    script = (
+        "import sys; from pulumi_onence._provider import WebhookProvider; "
+        "provider = WebhookProvider(); provider.delete(sys.argv[1], {}); "
+        "print('pydantic' in sys.modules)"
+    )
+    env = {
+        **os.environ,
+        "ONENCE_API_URL": emulator.base_url,
+        "ONENCE_USERNAME": "user",
+        "ONENCE_PASSWORD": "pass",
+    }
+    argv = [sys.executable, "-c", script, created.id]
+    done = subprocess.run(argv, capture_output=True, text=True, check=True, timeout=60, env=env)
+    assert done.stdout.split() == ["False"]
+    assert client.list_webhooks() == []
 
 
 def test_an_ambiguous_create_through_the_provider_leaves_one_webhook(
