@@ -80,6 +80,21 @@ _MAX_MESSAGE = 500
 _MAX_HOLDER_LOOKUPS = 50
 
 
+class _BearerAuth(requests.auth.AuthBase):
+    """The token as the request's auth. Given as a header instead, requests would replace it
+    with Basic credentials from a ``~/.netrc`` entry for the API host (1NCE answers 401)."""
+
+    def __init__(self, token: str) -> None:
+        self._token = token
+
+    def __call__(self, request: requests.PreparedRequest) -> requests.PreparedRequest:
+        request.headers["Authorization"] = f"Bearer {self._token}"
+        return request
+
+    def __repr__(self) -> str:
+        return "_BearerAuth([secret])"
+
+
 def _integration(body: Any) -> Integration:
     """An integration from 1NCE's answer, validated by the one model."""
     from ._models import Integration
@@ -490,12 +505,12 @@ class OnenceClient:
             attempt += 1
             headers = {"Accept": "application/json"}
             token = None
-            auth: tuple[str, str] | None = None
+            auth: requests.auth.AuthBase | tuple[str, str]
             if authenticated:
                 token = self._token(call)
                 if token not in call.secrets:
                     call.secrets.append(token)
-                headers["Authorization"] = f"Bearer {token}"
+                auth = _BearerAuth(token)
             else:
                 auth = (self.settings.username, self.settings.password)
             self._count()

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import pathlib
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
@@ -201,6 +202,39 @@ def test_a_wrong_password_never_reuses_a_token_obtained_with_the_right_one(
     impostor = OnenceClient(Settings(emulator.base_url, "user", "not-the-password"), timeout=10)
     with pytest.raises(AuthenticationError):
         impostor.list_integrations()
+
+
+@pytest.mark.parametrize(
+    "netrc",
+    [
+        "machine 127.0.0.1 login user password pass\n",  # a curl user's own entry
+        "machine 127.0.0.1 login someone-else password other-secret\n",
+        "default login someone-else password other-secret\n",
+    ],
+)
+def test_a_netrc_entry_for_the_api_host_never_replaces_the_token(
+    emulator: EmulatorProcess,
+    tmp_path: pathlib.Path,
+    monkeypatch: pytest.MonkeyPatch,
+    netrc: str,
+) -> None:
+    # requests puts Basic credentials from ~/.netrc on any request without its own auth,
+    # over an Authorization header: every call after the token request would be a 401.
+    (tmp_path / "netrc").write_text(netrc)
+    (tmp_path / "netrc").chmod(0o600)
+    monkeypatch.setenv("NETRC", str(tmp_path / "netrc"))
+    client = emulator_client(emulator)
+    created = client.create_webhook(spec(name="netrc"))
+    client.update_webhook(created.id, WebhookPatch(json_payload_enabled=True))
+    assert [h.id for h in client.list_webhooks()] == [created.id]
+    client.delete_integration(created.id)
+    assert [(c["method"], c["status"]) for c in emulator.admin.calls()] == [
+        ("POST", 200),
+        ("POST", 201),
+        ("PATCH", 200),
+        ("GET", 200),
+        ("DELETE", 204),
+    ]
 
 
 # --- faults -----------------------------------------------------------------------------------
