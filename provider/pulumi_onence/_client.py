@@ -27,11 +27,12 @@ Example::
 from __future__ import annotations
 
 import logging
+import os
 import threading
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 from urllib.parse import quote
 
 import requests
@@ -78,6 +79,27 @@ _PAGE_SIZE = 100
 _MAX_MESSAGE = 500
 #: At most this many other webhooks are read one by one to name the holder of a URL.
 _MAX_HOLDER_LOOKUPS = 50
+
+
+def ca_bundle_from_environment() -> str | Literal[True]:
+    """The CA bundle the user names (``REQUESTS_CA_BUNDLE``, ``CURL_CA_BUNDLE``), else the
+    default trust store: never anything that switches verification off."""
+    return os.environ.get("REQUESTS_CA_BUNDLE") or os.environ.get("CURL_CA_BUNDLE") or True
+
+
+def _session_for(api_url: str) -> requests.Session:
+    """A session that reads the environment once, as requests would on every request.
+
+    Proxies (``HTTPS_PROXY``, ``NO_PROXY``) and the CA bundle are taken when the client is
+    built: requests would look them up again for each request (about 0.6 ms of CPU each with
+    the environment a Pulumi plugin has), and it would also put ``~/.netrc`` credentials on
+    requests, which 1NCE must never get.
+    """
+    session = requests.Session()
+    session.trust_env = False
+    session.proxies.update(requests.utils.get_environ_proxies(api_url))
+    session.verify = ca_bundle_from_environment()
+    return session
 
 
 class _BearerAuth(requests.auth.AuthBase):
@@ -202,7 +224,7 @@ class OnenceClient:
         self.page_sizes = PageSizes(page_size)
         self.api_calls = 0
         self._count_lock = threading.Lock()
-        self._session = session or requests.Session()
+        self._session = session or _session_for(settings.api_url)
         self._token_key = token_key(settings)
 
     def __repr__(self) -> str:

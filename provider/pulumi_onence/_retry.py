@@ -150,6 +150,8 @@ def never_sent(exc: BaseException) -> bool:
 def describe_failure(exc: BaseException) -> str:
     """A short, secret-free description of a transport failure (its type, not its text)."""
     chain = _chain(exc)
+    if isinstance(exc, requests.exceptions.ProxyError):
+        return "the proxy from the environment could not be reached (check HTTPS_PROXY, NO_PROXY)"
     if any(isinstance(e, NameResolutionError) for e in chain):
         return "the host name did not resolve"
     if isinstance(exc, requests.exceptions.SSLError):

@@ -18,6 +18,7 @@ from pulumi_onence._errors import (
     NotFoundError,
     RateLimitedError,
     ServerError,
+    TransportError,
 )
 from pulumi_onence._models import EventType, WebhookPatch
 
@@ -235,6 +236,27 @@ def test_a_netrc_entry_for_the_api_host_never_replaces_the_token(
         ("GET", 200),
         ("DELETE", 204),
     ]
+
+
+def test_the_proxy_of_the_environment_is_used_unless_no_proxy_names_the_host(
+    emulator: EmulatorProcess, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The environment is read once, when the client is built: HTTP(S)_PROXY and NO_PROXY
+    # still apply as requests applies them.
+    for name in ("NO_PROXY", "no_proxy", "HTTPS_PROXY", "https_proxy", "ALL_PROXY", "all_proxy"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("HTTP_PROXY", "http://127.0.0.1:9")  # a proxy that refuses
+    with pytest.raises(TransportError) as caught:
+        emulator_client(emulator, max_attempts=2).list_integrations()
+    assert (
+        "the proxy from the environment could not be reached (check HTTPS_PROXY, NO_PROXY) "
+        "after 2 attempt(s)" in str(caught.value)
+    )
+
+    monkeypatch.setenv("NO_PROXY", "127.0.0.1")  # the test's own admin calls bypass it too
+    assert emulator.admin.calls() == []  # nothing reached 1NCE past the proxy
+    assert emulator_client(emulator).list_integrations() == []
+    assert [c["method"] for c in emulator.admin.calls()] == ["POST", "GET"]
 
 
 # --- faults -----------------------------------------------------------------------------------

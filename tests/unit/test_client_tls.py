@@ -11,7 +11,7 @@ from pathlib import Path
 import pulumi_onence
 import pytest
 from onence_emulator.receiver import HttpsReceiver
-from pulumi_onence._client import OnenceClient
+from pulumi_onence._client import OnenceClient, ca_bundle_from_environment
 from pulumi_onence._config import Settings
 from pulumi_onence._errors import OnenceError, TransportError
 
@@ -27,22 +27,33 @@ def untrusted() -> Iterator[HttpsReceiver]:
         yield receiver
 
 
+def _trusted(value: ast.expr | None) -> bool:
+    """``True``, or the one helper typed to return True or the user's CA bundle."""
+    if isinstance(value, ast.Constant):
+        return value.value is True
+    return (
+        isinstance(value, ast.Call)
+        and isinstance(value.func, ast.Name)
+        and value.func.id == "ca_bundle_from_environment"
+    )
+
+
 def _verify_switched_off(tree: ast.AST) -> list[int]:
-    """Lines that pass ``verify=<not True>`` or assign to a ``.verify`` attribute."""
+    """Lines that pass or assign ``verify`` anything but ``True`` or the user's CA bundle."""
     lines = []
     for node in ast.walk(tree):
-        if (
-            isinstance(node, ast.keyword)
-            and node.arg == "verify"
-            and not (isinstance(node.value, ast.Constant) and node.value.value is True)
-        ):
+        if isinstance(node, ast.keyword) and node.arg == "verify" and not _trusted(node.value):
             lines.append(node.value.lineno)
         targets: list[ast.expr] = []
+        value: ast.expr | None = None
         if isinstance(node, ast.Assign):
-            targets = node.targets
+            targets, value = node.targets, node.value
         elif isinstance(node, ast.AnnAssign | ast.AugAssign):
-            targets = [node.target]
-        lines += [t.lineno for t in targets if isinstance(t, ast.Attribute) and t.attr == "verify"]
+            targets, value = [node.target], node.value
+        if not _trusted(value) or isinstance(node, ast.AugAssign):
+            lines += [
+                t.lineno for t in targets if isinstance(t, ast.Attribute) and t.attr == "verify"
+            ]
     return sorted(lines)
 
 
@@ -57,6 +68,24 @@ def test_no_code_path_switches_tls_verification_off() -> None:
     assert found == {}
     # The scan itself finds what it looks for.
     assert _verify_switched_off(ast.parse("s.get(u, verify=False)\ns.verify = False")) == [1, 2]
+    bad = "s.verify = bundle\ns.get(u, verify=os.environ.get('X'))\ns.verify = other()"
+    assert _verify_switched_off(ast.parse(bad)) == [1, 2, 3]
+    good = "s.verify = True\ns.verify = ca_bundle_from_environment()\ns.get(u, verify=True)"
+    assert _verify_switched_off(ast.parse(good)) == []
+
+
+def test_the_ca_bundle_helper_never_switches_verification_off(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    for name in ("REQUESTS_CA_BUNDLE", "CURL_CA_BUNDLE"):
+        monkeypatch.delenv(name, raising=False)
+    assert ca_bundle_from_environment() is True
+    monkeypatch.setenv("CURL_CA_BUNDLE", "")
+    assert ca_bundle_from_environment() is True
+    monkeypatch.setenv("CURL_CA_BUNDLE", "/etc/curl-ca.pem")
+    assert ca_bundle_from_environment() == "/etc/curl-ca.pem"
+    monkeypatch.setenv("REQUESTS_CA_BUNDLE", "/etc/requests-ca.pem")
+    assert ca_bundle_from_environment() == "/etc/requests-ca.pem"
 
 
 def test_an_untrusted_certificate_fails_at_once_and_says_why(untrusted: HttpsReceiver) -> None:
