@@ -10,14 +10,21 @@ or deliveries.
 
 from __future__ import annotations
 
+import os
 import uuid
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
 import requests
+from hypothesis import settings
 from onence_emulator.harness import EmulatorProcess
 from onence_emulator.receiver import HttpsReceiver
+
+# CI (`.ci/run`) runs every property test on the same examples each time, so a submission is
+# judged on what was run before it; a local run explores new examples.
+settings.register_profile("ci", derandomize=True, print_blob=True)
+settings.load_profile(os.environ.get("ONENCE_HYPOTHESIS_PROFILE", "default"))
 
 EMULATOR_USERS = {"user": "pass", "second-user": "second-pass"}
 WEBHOOKS = "/v1/integrate/clouds/webhooks"

@@ -56,8 +56,13 @@ DRAINED=$(curl -sf -XPOST "$ROOT/_emulator/drain?timeout=30")
   echo '"path.integrationId" = { dictionary = "ids", probability = 0.8 }'
 } >"$WORK/schemathesis.toml"
 
+# CI gives a seed (SCHEMATHESIS_SEED) so that each run judges the same cases; without one, each run
+# explores new ones and prints its seed to reproduce them.
+SEED=()
+[ -z "${SCHEMATHESIS_SEED:-}" ] || SEED=(--seed "$SCHEMATHESIS_SEED")
+
 cd "$WORK"
 "$VENV/bin/schemathesis" --config-file "$WORK/schemathesis.toml" run "$SPEC" --url "$URL" \
   -H "Authorization: Bearer $TOKEN" --checks "$CHECKS" \
   --include-path-regex '^/v1/integrate/clouds(/webhooks.*|/\{integrationId\}|/eventTypes)?$' \
-  --max-examples "$MAX_EXAMPLES" --workers 1 --no-color
+  --max-examples "$MAX_EXAMPLES" --workers 1 --no-color "${SEED[@]}"
