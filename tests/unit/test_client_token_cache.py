@@ -6,6 +6,8 @@ from __future__ import annotations
 import threading
 from concurrent.futures import ThreadPoolExecutor
 
+import pytest
+from pulumi_onence import _token_cache
 from pulumi_onence._config import Settings
 from pulumi_onence._token_cache import (
     Token,
@@ -42,22 +44,44 @@ def test_the_cached_token_serves_until_its_renewal_time() -> None:
     assert get_token(KEY, now=clock.monotonic, fetch=fetch) == "tok-2"
 
 
-def test_concurrent_first_use_fetches_once() -> None:
-    started = threading.Event()
-    release = threading.Event()
+class CountingLock:
+    """The per-key lock, counting the threads that have come to it."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self.arrived = 0
+        self.changed = threading.Condition()
+
+    def __enter__(self) -> None:
+        with self.changed:
+            self.arrived += 1
+            self.changed.notify_all()
+        self._lock.acquire()
+
+    def __exit__(self, *_: object) -> None:
+        self._lock.release()
+
+
+def test_concurrent_first_use_fetches_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    # The fetch goes on only once every thread has come to the key's lock, so the others
+    # are proven to wait on it while the token is fetched, and then to take the cached one.
+    threads = 6
+    lock = CountingLock()
+    monkeypatch.setitem(_token_cache._locks, KEY, lock)  # type: ignore[arg-type]
     fetched: list[int] = []
 
-    def slow_fetch() -> Token:
+    def fetch_when_all_wait() -> Token:
         fetched.append(1)
-        started.set()
-        assert release.wait(10)
+        with lock.changed:
+            assert lock.changed.wait_for(lambda: lock.arrived == threads, timeout=10)
         return Token("tok-shared", renew_at=float("inf"))
 
-    with ThreadPoolExecutor(max_workers=6) as pool:
-        futures = [pool.submit(get_token, KEY, now=lambda: 0.0, fetch=slow_fetch) for _ in range(6)]
-        assert started.wait(10)
-        release.set()
-        assert {f.result(timeout=10) for f in futures} == {"tok-shared"}
+    with ThreadPoolExecutor(max_workers=threads) as pool:
+        futures = [
+            pool.submit(get_token, KEY, now=lambda: 0.0, fetch=fetch_when_all_wait)
+            for _ in range(threads)
+        ]
+        assert {f.result(timeout=20) for f in futures} == {"tok-shared"}
     assert fetched == [1]
 
 
