@@ -314,9 +314,14 @@ class WebhookProvider(ResourceProvider):
             return CheckResult(
                 inputs, [CheckFailure("adoptId", "1NCE has no integration with this id")]
             )
-        except OnenceError:
+        except OnenceError as exc:
             # No credentials or no answer (a preview may run without them): keep the
-            # declared values; create reports the problem if it persists.
+            # declared values, say so, and let create report the problem if it persists.
+            self._warn(
+                f"could not read integration {adopt_id} from 1NCE to adopt it ("
+                f"{' '.join(str(exc).split())}); this plan and the policy pack see the declared "
+                "values, not the live ones, and `pulumi up` adopts it if 1NCE answers then"
+            )
             return CheckResult(inputs, [])
         if not live.is_webhook:
             return CheckResult(

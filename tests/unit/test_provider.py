@@ -175,6 +175,27 @@ def test_check_prefers_an_explicit_name(provider: WebhookProvider) -> None:
     assert result.inputs["name"] == "explicit"
 
 
+def test_an_adoption_check_without_1nce_keeps_the_declared_values_and_says_so(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    for name in ("ONENCE_USERNAME", "ONENCE_PASSWORD", "ONENCE_API_URL"):
+        monkeypatch.delenv(name, raising=False)
+    warnings: list[str] = []
+    provider = WebhookProvider(warn=warnings.append)
+    result = provider.check({}, declared(name=None, adoptId="Jv2cS-pPcy0NdtQ64ycZJ"))
+    assert result.failures == []
+    assert result.inputs["url"] == declared()["url"]
+    assert len(warnings) == 1
+    assert warnings[0].startswith(
+        "could not read integration Jv2cS-pPcy0NdtQ64ycZJ from 1NCE to adopt it (1NCE credentials "
+        "are missing"
+    )
+    assert warnings[0].endswith(
+        "this plan and the policy pack see the declared values, not the live ones, and "
+        "`pulumi up` adopts it if 1NCE answers then"
+    )
+
+
 def test_check_leaves_an_adopted_webhook_unnamed(provider: WebhookProvider) -> None:
     result = provider.check({}, declared(name=None, adoptId="Jv2cS-pPcy0NdtQ64ycZJ"))
     assert result.failures == []
