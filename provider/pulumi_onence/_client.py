@@ -26,6 +26,8 @@ Example::
 
 from __future__ import annotations
 
+import copy
+import dataclasses
 import logging
 import os
 import threading
@@ -229,6 +231,17 @@ class OnenceClient:
 
     def __repr__(self) -> str:
         return f"OnenceClient(api_url={self.settings.api_url!r})"
+
+    def bounded(self, *, timeout: float, max_retry_wait: float) -> OnenceClient:
+        """This client with tighter limits, sharing its connections and token: for a read
+        that may give up early (``check`` falls back to the declared values) and must not
+        hold a preview for the full budget when 1NCE does not answer."""
+        view = copy.copy(self)
+        view.timeout = min(self.timeout, timeout)
+        view.policy = dataclasses.replace(
+            self.policy, max_wait=min(self.policy.max_wait, max_retry_wait)
+        )
+        return view
 
     def close(self) -> None:
         """Close the HTTP connections (the cached token stays for other clients)."""

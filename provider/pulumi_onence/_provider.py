@@ -72,6 +72,10 @@ ACTIVE = IntegrationState.INTEGRATION_ACTIVE.value
 
 #: How long one list pass serves the reads of a refresh (see ``WebhookProvider._listing``).
 LISTING_TTL_S = 60.0
+#: How long ``check`` waits for 1NCE when a resource starts adopting: the read is best effort
+#: (the declared values stand in, with a warning), so a preview never hangs on it for the
+#: client's full budget; ``create`` reads again with that budget.
+ADOPTION_CHECK_TIMEOUT_S = 10.0
 #: Deeper than any valid input (a map or list of strings): walked no further.
 _MAX_DEPTH = 8
 #: Longest 1NCE error text quoted in a warning.
@@ -309,7 +313,9 @@ class WebhookProvider(ResourceProvider):
         """
         adopt_id = str(declared.adopt_id)
         try:
-            live = self._api().get_integration(adopt_id)
+            limit = ADOPTION_CHECK_TIMEOUT_S
+            api = self._api().bounded(timeout=limit, max_retry_wait=limit)
+            live = api.get_integration(adopt_id)
         except NotFoundError:
             return CheckResult(
                 inputs, [CheckFailure("adoptId", "1NCE has no integration with this id")]
