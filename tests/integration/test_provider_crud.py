@@ -3,15 +3,10 @@ and how many API calls each engine step costs."""
 
 from __future__ import annotations
 
-import contextlib
 import os
-import socket
 import subprocess
 import sys
-import threading
-import time
 import uuid
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -431,55 +426,29 @@ def test_adopting_under_another_name_is_refused_at_check(
         provider.create({**props, "eventTypes": ["ERROR"]})
 
 
-@pytest.fixture
-def silent_api() -> Iterator[tuple[str, list[socket.socket]]]:
-    """An API address that accepts connections and never answers; after 5 s it drops them
-    and refuses new ones, so a client still waiting then reads "refused", not "no answer"."""
-    server = socket.create_server(("127.0.0.1", 0))
-    server.settimeout(0.1)
-    held: list[socket.socket] = []
-    stop = threading.Event()
-
-    def accept() -> None:
-        deadline = time.monotonic() + 5
-        while not stop.is_set() and time.monotonic() < deadline:
-            with contextlib.suppress(TimeoutError):
-                held.append(server.accept()[0])
-        server.close()
-        for connection in held:
-            connection.close()
-
-    thread = threading.Thread(target=accept, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.getsockname()[1]}/management-api", held
-    finally:
-        stop.set()
-        thread.join(10)
-
-
 def test_an_adopting_check_gives_up_early_when_1nce_does_not_answer(
-    silent_api: tuple[str, list[socket.socket]], monkeypatch: pytest.MonkeyPatch
+    client: Recorder,
+    emulator: EmulatorProcess,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     # A preview must not wait the client's full budget (60 s, 30 s per request) for the
-    # best-effort read of an adopting check: with the limit at 0.3 s the read times out
-    # well before the silent API drops its connections and refuses (read as "refused").
-    api_url, held = silent_api
+    # best-effort read of an adopting check: with the limit at 0.3 s the read gives up on
+    # answers that take 2 s, and the declared values stand in, with a warning.
+    existing = made_by_hand(client)
     monkeypatch.setattr(_provider, "ADOPTION_CHECK_TIMEOUT_S", 0.3)
+    emulator.admin.add_fault("latency", method="GET", latency_ms=2000)
     warnings: list[str] = []
-    client = OnenceClient(Settings(api_url, "user", "pass"), sleep=lambda _: None)
     provider = WebhookProvider(client, warn=warnings.append)
-    props = {"adoptId": "some-id", "url": "https://a.example.com/x", "eventTypes": ["ERROR"]}
+    declared = {"adoptId": existing.id, "url": "https://a.example.com/x", "eventTypes": ["ERROR"]}
 
-    result = provider.check({}, props)
+    result = provider.check({}, declared)
 
     assert result.failures == []
-    assert result.inputs["url"] == "https://a.example.com/x"  # the declared values stand in
+    assert result.inputs["url"] == "https://a.example.com/x"  # not the live URL
     assert len(warnings) == 1
-    assert "could not read integration some-id from 1NCE to adopt it" in warnings[0]
+    assert f"could not read integration {existing.id} from 1NCE to adopt it" in warnings[0]
     assert "no answer in time" in warnings[0]
-    assert 1 <= len(held) <= 2  # the token request, tried again at most once
-    assert client.timeout == 30.0  # create reads with the full limits
+    assert client.timeout == 30.0  # create reads with the client's own limits
 
 
 def test_adopting_an_unknown_id_is_refused_at_check(provider: WebhookProvider) -> None:
