@@ -235,7 +235,8 @@ class OnenceClient:
     def bounded(self, *, timeout: float, max_retry_wait: float) -> OnenceClient:
         """This client with tighter limits, sharing its connections and token: for a read
         that may give up early (``check`` falls back to the declared values) and must not
-        hold a preview for the full budget when 1NCE does not answer."""
+        hold a preview for the full budget when 1NCE does not answer. The view counts its
+        own requests in its ``api_calls``."""
         view = copy.copy(self)
         view.timeout = min(self.timeout, timeout)
         view.policy = dataclasses.replace(

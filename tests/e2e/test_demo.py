@@ -12,11 +12,10 @@ import pytest
 
 from scripts import demo
 from scripts.gitops.processes import kill_session, wait_session_empty
+from scripts.stack import REPO_ROOT
 from tests.e2e.stack import require_engine
 
 pytestmark = pytest.mark.e2e
-
-REPO = Path(__file__).resolve().parents[2]
 
 STEPS = (
     "pulumi up: create the webhooks declared in webhooks.yaml",
@@ -36,7 +35,7 @@ def test_the_demo_runs_the_main_job_and_prints_no_secret() -> None:
     env["PULUMI_SKIP_UPDATE_CHECK"] = "true"
     demo_run = subprocess.Popen(
         [sys.executable, "scripts/demo.py"],
-        cwd=REPO,
+        cwd=REPO_ROOT,
         env=env,
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
