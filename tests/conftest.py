@@ -13,13 +13,17 @@ from __future__ import annotations
 import os
 import uuid
 from collections.abc import Iterator
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 import requests
 from hypothesis import settings
-from onence_emulator.harness import EmulatorProcess
-from onence_emulator.receiver import HttpsReceiver
+
+if TYPE_CHECKING:
+    # Imported where a fixture starts them: the provider's unit tests also run in virtualenvs
+    # that hold only the built wheel and its dependencies (tests/release), without the emulator.
+    from onence_emulator.harness import EmulatorProcess
+    from onence_emulator.receiver import HttpsReceiver
 
 # CI (`.ci/run`) runs every property test on the same examples each time, so a submission is
 # judged on what was run before it; a local run explores new examples.
@@ -32,6 +36,8 @@ WEBHOOKS = "/v1/integrate/clouds/webhooks"
 
 @pytest.fixture(scope="module")
 def _module_receiver() -> Iterator[HttpsReceiver]:
+    from onence_emulator.receiver import HttpsReceiver
+
     receiver = HttpsReceiver()
     receiver.start()
     try:
@@ -42,6 +48,8 @@ def _module_receiver() -> Iterator[HttpsReceiver]:
 
 @pytest.fixture(scope="module")
 def _module_emulator(_module_receiver: HttpsReceiver) -> Iterator[EmulatorProcess]:
+    from onence_emulator.harness import EmulatorProcess
+
     process = EmulatorProcess(
         users=EMULATOR_USERS,
         time_scale=0.001,
