@@ -11,8 +11,14 @@ that ship in the Pulumi Python SDK:
   module, installed beside this file), with the stack config in ``PULUMI_CONFIG``;
 - ``RunPlugin`` starts a policy pack with ``python -u -m pulumi.policy`` and streams its
   output back, so the engine reads the analyzer's port from it;
-- the dependency and about calls answer "nothing extra": everything the project needs
-  comes from its virtualenv.
+- ``InstallDependencies`` (``pulumi install`` in a project or a policy pack) does what the
+  upstream host's pip toolchain does: it creates the ``virtualenv`` named in the runtime
+  options when it is missing (with ``PULUMI_PYTHON_CMD`` or ``python3``) and runs its
+  ``pip install -r requirements.txt``, streaming pip's output back; without that option it
+  installs nothing and says so. Only ``toolchain: pip`` is supported; pip is not upgraded
+  first (that needs the package index on every call, and the venv's own pip suffices);
+- the required-packages and about calls answer "nothing extra": everything the project
+  needs comes from its virtualenv.
 
 The Python interpreter is taken from the ``virtualenv`` runtime option (relative to the
 project root), as the upstream host does, else ``python3`` on PATH.
@@ -23,12 +29,13 @@ from __future__ import annotations
 import json
 import os
 import queue
+import shutil
 import signal
 import subprocess
 import sys
 import threading
 import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Generator, Iterator, Mapping
 from concurrent import futures
 from pathlib import Path
 from typing import Any
@@ -65,15 +72,25 @@ def _options(info: language_pb2.ProgramInfo) -> dict[str, Any]:
     return json_format.MessageToDict(info.options) if info.HasField("options") else {}
 
 
-def python_command(info: language_pb2.ProgramInfo) -> tuple[str, dict[str, str]]:
-    """The interpreter for a program or pack, and the environment that activates its venv."""
-    env = dict(os.environ)
+def virtualenv_path(info: language_pb2.ProgramInfo) -> Path | None:
+    """The ``virtualenv`` runtime option as a path (relative ones start at the root), if set."""
     venv = _options(info).get("virtualenv")
     if not venv:
-        return os.environ.get("PULUMI_PYTHON_CMD", "python3"), env
+        return None
+    if not isinstance(venv, str):
+        raise TypeError(f"the virtualenv runtime option must be a string, not {venv!r}")
     venv_path = Path(venv)
     if not venv_path.is_absolute():
         venv_path = Path(info.root_directory or ".") / venv_path
+    return venv_path
+
+
+def python_command(info: language_pb2.ProgramInfo) -> tuple[str, dict[str, str]]:
+    """The interpreter for a program or pack, and the environment that activates its venv."""
+    env = dict(os.environ)
+    venv_path = virtualenv_path(info)
+    if venv_path is None:
+        return os.environ.get("PULUMI_PYTHON_CMD", "python3"), env
     python = venv_path / "bin" / "python"
     if not python.exists():
         raise FileNotFoundError(
@@ -84,6 +101,42 @@ def python_command(info: language_pb2.ProgramInfo) -> tuple[str, dict[str, str]]
     env["PATH"] = f"{venv_path / 'bin'}{os.pathsep}{env.get('PATH', '')}"
     env.pop("PYTHONHOME", None)
     return str(python), env
+
+
+class InstallError(Exception):
+    """Why InstallDependencies failed, in one line: it becomes the RPC's status message."""
+
+    def __init__(self, message: str, code: grpc.StatusCode = grpc.StatusCode.UNKNOWN) -> None:
+        super().__init__(message)
+        self.code = code
+
+
+def base_python() -> str:
+    """The interpreter that creates virtualenvs: ``PULUMI_PYTHON_CMD``, else python3 or python.
+
+    The same lookup as the upstream host's, so a machine set up for it behaves the same here.
+    """
+    chosen = os.environ.get("PULUMI_PYTHON_CMD")
+    for name in [chosen] if chosen else ["python3", "python"]:
+        found = shutil.which(name)
+        if found:
+            return found
+    names = chosen or "python3 or python"
+    raise InstallError(
+        f"cannot create a virtualenv: {names} is not on PATH (set PULUMI_PYTHON_CMD)",
+        grpc.StatusCode.FAILED_PRECONDITION,
+    )
+
+
+def check_toolchain(info: language_pb2.ProgramInfo) -> None:
+    """Refuse toolchains this host cannot drive, rather than silently using pip for them."""
+    toolchain = _options(info).get("toolchain", "pip")
+    if toolchain != "pip":
+        raise InstallError(
+            f"the toolchain {toolchain!r} is not supported by this language host "
+            "(scripts/language_host.py): only pip is; set `toolchain: pip` in the runtime options",
+            grpc.StatusCode.INVALID_ARGUMENT,
+        )
 
 
 def run_arguments(req: language_pb2.RunRequest, engine_address: str) -> list[str]:
@@ -160,8 +213,92 @@ class LanguageHost(language_pb2_grpc.LanguageRuntimeServicer):
         return language_pb2.GetProgramDependenciesResponse()
 
     def InstallDependencies(self, request: Any, context: Any) -> Iterator[Any]:
-        message = b"dependencies come from the project's virtualenv (see the Makefile)\n"
-        yield language_pb2.InstallDependenciesResponse(stdout=message)
+        """Create the virtualenv if needed and pip-install requirements.txt into it.
+
+        Output streams back as it comes, so ``pulumi install`` shows pip's progress; a failure
+        ends the RPC with a one-line status (the details were streamed before it). The output
+        goes through pipes whatever ``is_terminal`` says: pip then prints plain lines.
+        """
+        try:
+            yield from self._install_dependencies(request, context)
+        except InstallError as exc:
+            context.abort(exc.code, str(exc))
+
+    def _install_dependencies(self, request: Any, context: Any) -> Iterator[Any]:
+        info = request.info
+        check_toolchain(info)
+        try:
+            venv = virtualenv_path(info)
+        except TypeError as exc:
+            raise InstallError(str(exc), grpc.StatusCode.INVALID_ARGUMENT) from exc
+        # Upstream runs pip where the program is (the pack's directory for a policy pack).
+        program_dir = Path(
+            info.program_directory or request.directory or info.root_directory or "."
+        )
+        yield _out("Installing dependencies...")
+        if request.use_language_version_tools:
+            yield _err("this language host does not install Python versions: using the one on PATH")
+        if venv is None:
+            # Upstream defaults a plugin's (is_plugin) virtualenv to "venv"; RunPlugin here runs
+            # a pack without the option on the active interpreter, so this must not invent one.
+            python = os.environ.get("PULUMI_PYTHON_CMD", "python3")
+            yield _out(
+                f"no virtualenv runtime option: dependencies come from the active Python "
+                f"environment ({python}); nothing installed"
+            )
+            return
+        if not (venv / "bin" / "python").exists():
+            if venv.exists() and not venv.is_dir():
+                raise InstallError(
+                    f"the virtualenv runtime option names {venv}, which is not a directory",
+                    grpc.StatusCode.FAILED_PRECONDITION,
+                )
+            creator = base_python()
+            yield _out(f"Creating virtual environment {venv} with {creator}...")
+            code = yield from self._stream_child(
+                [creator, "-m", "venv", str(venv)], dict(os.environ), program_dir, context
+            )
+            if code != 0:
+                raise InstallError(
+                    f"creating the virtualenv {venv} with {creator} failed: exit code {code}"
+                )
+        requirements = program_dir / "requirements.txt"
+        if not requirements.is_file():
+            yield _out(f"no requirements.txt in {program_dir}: nothing to install into {venv}")
+            return
+        python, env = python_command(info)
+        # pip asking the index for its own newer version costs a timeout on offline machines.
+        env.setdefault("PIP_DISABLE_PIP_VERSION_CHECK", "1")
+        yield _out(f"Installing {requirements} into {venv}...")
+        code = yield from self._stream_child(
+            [python, "-u", "-m", "pip", "install", "-r", "requirements.txt"],
+            env,
+            program_dir,
+            context,
+        )
+        if code != 0:
+            raise InstallError(f"pip install -r {requirements} failed with exit code {code}")
+        yield _out("Finished installing dependencies")
+
+    def _stream_child(
+        self, args: list[str], env: dict[str, str], cwd: Path, context: Any
+    ) -> Generator[Any, None, int]:
+        """Run a command, streaming its output as InstallDependencies messages; its exit code."""
+        try:
+            child = self._spawn(
+                args, env=env, cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.PIPE
+            )
+        except OSError as exc:
+            raise InstallError(f"could not start {args[0]}: {exc}") from exc
+        context.add_callback(lambda: _interrupt(child))
+        for name, chunk in _output_chunks(child):
+            if name == "stdout":
+                yield language_pb2.InstallDependenciesResponse(stdout=chunk)
+            else:
+                yield language_pb2.InstallDependenciesResponse(stderr=chunk)
+        code = child.wait()
+        self._forget(child)
+        return code
 
     def About(self, request: Any, context: Any) -> Any:
         python, env = python_command(request.info)
@@ -212,21 +349,7 @@ class LanguageHost(language_pb2_grpc.LanguageRuntimeServicer):
             cwd = request.pwd or info.program_directory
         child = self._spawn(args, env=env, cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
         context.add_callback(lambda: _interrupt(child))
-        chunks: queue.Queue[tuple[str, bytes]] = queue.Queue()
-
-        def pump(stream: Any, name: str) -> None:
-            for chunk in iter(lambda: os.read(stream.fileno(), 65536), b""):
-                chunks.put((name, chunk))
-            chunks.put((name, b""))
-
-        for stream, name in ((child.stdout, "stdout"), (child.stderr, "stderr")):
-            threading.Thread(target=pump, args=(stream, name), daemon=True).start()
-        open_streams = 2
-        while open_streams:
-            name, chunk = chunks.get()
-            if not chunk:
-                open_streams -= 1
-                continue
+        for name, chunk in _output_chunks(child):
             if name == "stdout":
                 yield language_pb2.RunPluginResponse(stdout=chunk)
             else:
@@ -234,6 +357,34 @@ class LanguageHost(language_pb2_grpc.LanguageRuntimeServicer):
         code = child.wait()
         self._forget(child)
         yield language_pb2.RunPluginResponse(exitcode=code)
+
+
+def _output_chunks(child: subprocess.Popen[bytes]) -> Iterator[tuple[str, bytes]]:
+    """A child's stdout and stderr as they arrive, tagged by stream, until both close."""
+    chunks: queue.Queue[tuple[str, bytes]] = queue.Queue()
+
+    def pump(stream: Any, name: str) -> None:
+        for chunk in iter(lambda: os.read(stream.fileno(), 65536), b""):
+            chunks.put((name, chunk))
+        chunks.put((name, b""))
+
+    for stream, name in ((child.stdout, "stdout"), (child.stderr, "stderr")):
+        threading.Thread(target=pump, args=(stream, name), daemon=True).start()
+    open_streams = 2
+    while open_streams:
+        name, chunk = chunks.get()
+        if not chunk:
+            open_streams -= 1
+            continue
+        yield name, chunk
+
+
+def _out(line: str) -> Any:
+    return language_pb2.InstallDependenciesResponse(stdout=f"{line}\n".encode())
+
+
+def _err(line: str) -> Any:
+    return language_pb2.InstallDependenciesResponse(stderr=f"{line}\n".encode())
 
 
 def _interrupt(child: subprocess.Popen[bytes]) -> None:

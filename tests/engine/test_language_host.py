@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import importlib.util
 import subprocess
 import sys
+import zipfile
 from concurrent import futures
 from pathlib import Path
 from types import ModuleType
@@ -146,3 +149,140 @@ def test_a_host_without_a_version_file_reports_the_sdk_version():
         check=True,
     )
     assert out.stdout.strip() == version("pulumi")
+
+
+# --- InstallDependencies: what `pulumi install` asks of the host ---------------------------
+
+
+def build_wheel(directory: Path, name: str = "onence_tinypkg", version: str = "0.1") -> Path:
+    """A tiny pure-Python wheel written by hand, so installing it needs no index and no build."""
+    dist_info = f"{name}-{version}.dist-info"
+    files = {
+        f"{name}/__init__.py": f"VALUE = {version!r}\n",
+        f"{dist_info}/METADATA": f"Metadata-Version: 2.1\nName: {name}\nVersion: {version}\n",
+        f"{dist_info}/WHEEL": (
+            "Wheel-Version: 1.0\nGenerator: test\nRoot-Is-Purelib: true\nTag: py3-none-any\n"
+        ),
+    }
+    record = [
+        f"{path},sha256={_record_hash(content.encode())},{len(content.encode())}"
+        for path, content in files.items()
+    ]
+    files[f"{dist_info}/RECORD"] = "\n".join([*record, f"{dist_info}/RECORD,,"]) + "\n"
+    wheel = directory / f"{name}-{version}-py3-none-any.whl"
+    with zipfile.ZipFile(wheel, "w") as archive:
+        for path, content in files.items():
+            archive.writestr(path, content)
+    return wheel
+
+
+def _record_hash(data: bytes) -> str:
+    return base64.urlsafe_b64encode(hashlib.sha256(data).digest()).rstrip(b"=").decode()
+
+
+def install_request(root: Path, **options: str) -> language_pb2.InstallDependenciesRequest:
+    """What the engine sends for `pulumi install` in a policy pack (PulumiPolicy.yaml)."""
+    return language_pb2.InstallDependenciesRequest(
+        directory=str(root), info=program_info(root, **options), is_plugin=True
+    )
+
+
+def collect(responses) -> tuple[str, str]:
+    stdout = stderr = ""
+    for response in responses:
+        stdout += response.stdout.decode()
+        stderr += response.stderr.decode()
+    return stdout, stderr
+
+
+@pytest.fixture
+def offline_pip(tmp_path, monkeypatch) -> Path:
+    """pip sees only a local wheel directory, through the environment the host passes on."""
+    wheels = tmp_path / "wheels"
+    wheels.mkdir()
+    build_wheel(wheels)
+    monkeypatch.setenv("PIP_NO_INDEX", "1")
+    monkeypatch.setenv("PIP_FIND_LINKS", str(wheels))
+    monkeypatch.setenv("PULUMI_PYTHON_CMD", sys.executable)
+    return wheels
+
+
+@pytest.mark.timeout(60)
+def test_install_creates_the_virtualenv_and_installs_the_requirements(
+    language_host, tmp_path, offline_pip
+):
+    pack = tmp_path / "pack"
+    pack.mkdir()
+    # Only the name: the wheel is found through PIP_FIND_LINKS, so the environment reached pip.
+    (pack / "requirements.txt").write_text("onence-tinypkg==0.1\n")
+
+    responses = list(
+        language_host.InstallDependencies(install_request(pack, virtualenv="venv"), timeout=60)
+    )
+
+    stdout, _ = collect(responses)
+    assert "Creating virtual environment" in stdout
+    assert "Successfully installed onence-tinypkg-0.1" in stdout
+    assert len(responses) > 3  # streamed as pip printed, not in one message at the end
+    venv_python = pack / "venv" / "bin" / "python"
+    imported = subprocess.run(
+        [str(venv_python), "-c", "import onence_tinypkg; print(onence_tinypkg.VALUE)"],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert imported.stdout.strip() == "0.1"
+
+
+@pytest.mark.timeout(60)
+def test_a_failing_pip_fails_the_call_with_one_line_naming_the_file_and_exit_code(
+    language_host, tmp_path, offline_pip
+):
+    pack = tmp_path / "pack"
+    pack.mkdir()
+    (pack / "requirements.txt").write_text("onence-no-such-package==9.9\n")
+
+    with pytest.raises(grpc.RpcError) as raised:
+        list(
+            language_host.InstallDependencies(install_request(pack, virtualenv="venv"), timeout=60)
+        )
+
+    details = raised.value.details()
+    assert "\n" not in details
+    assert f"pip install -r {pack / 'requirements.txt'} failed with exit code 1" in details
+    assert (pack / "venv" / "bin" / "python").exists()
+
+
+def test_without_a_virtualenv_option_nothing_is_installed_and_the_stream_says_so(
+    language_host, tmp_path
+):
+    (tmp_path / "requirements.txt").write_text("onence-no-such-package==9.9\n")
+
+    responses = language_host.InstallDependencies(install_request(tmp_path), timeout=10)
+
+    stdout, _ = collect(responses)
+    assert "dependencies come from the active Python environment" in stdout
+    assert not (tmp_path / "venv").exists()
+
+
+@pytest.mark.parametrize("toolchain", ["uv", "poetry"])
+def test_toolchains_other_than_pip_are_refused_by_name(language_host, tmp_path, toolchain):
+    request = install_request(tmp_path, virtualenv="venv", toolchain=toolchain)
+
+    with pytest.raises(grpc.RpcError) as raised:
+        list(language_host.InstallDependencies(request, timeout=10))
+
+    assert raised.value.code() == grpc.StatusCode.INVALID_ARGUMENT
+    assert f"toolchain '{toolchain}' is not supported" in raised.value.details()
+    assert "only pip" in raised.value.details()
+    assert not (tmp_path / "venv").exists()
+
+
+def test_an_existing_virtualenv_without_requirements_is_left_alone(language_host, tmp_path):
+    # The running interpreter's own environment, by absolute path: nothing is created or run.
+    request = install_request(tmp_path, virtualenv=str(Path(sys.prefix)), toolchain="pip")
+
+    stdout, _ = collect(language_host.InstallDependencies(request, timeout=10))
+
+    assert "Creating virtual environment" not in stdout
+    assert f"no requirements.txt in {tmp_path}: nothing to install" in stdout
