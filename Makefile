@@ -8,15 +8,15 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 ENGINE := scripts/provide-engine.sh
 
-.PHONY: all venv engine lint conformance test test-fast test-docs demo demo-gitops bench clean
+.PHONY: all venv engine lint conformance test test-fast test-docs demo demo-gitops bench dist clean
 
 all: test
 
-$(STAMP): pyproject.toml emulator/pyproject.toml
-	@echo "==> setting up $(VENV) (pinned packages from pyproject.toml)"
+$(STAMP): pyproject.toml emulator/pyproject.toml constraints.txt
+	@echo "==> setting up $(VENV) (the exact versions of constraints.txt, in the ranges of pyproject.toml)"
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -e '.[dev]' -e ./emulator
+	$(PY) -m pip install --quiet -c constraints.txt -e '.[dev]' -e './emulator[receiver]'
 	touch $(STAMP)
 
 venv: $(STAMP)
@@ -27,7 +27,7 @@ engine: venv
 lint: venv
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
-	$(VENV)/bin/mypy provider emulator policies scripts
+	$(VENV)/bin/mypy provider emulator scripts
 
 # The emulator against 1NCE's published OpenAPI file (schemathesis, in its own cached venv).
 conformance: venv
@@ -71,5 +71,12 @@ bench: venv
 	@engine_bin=$$(bash $(ENGINE)) && \
 	PATH="$$engine_bin:$(abspath $(VENV))/bin:$$PATH" $(PY) bench/run.py $(BENCH_ARGS)
 
+# The release: wheels and sdists of both distributions in dist/, checked as PyPI would check them.
+dist: venv
+	rm -rf dist build emulator/build
+	$(PY) -m build --outdir dist .
+	$(PY) -m build --outdir dist emulator
+	$(VENV)/bin/twine check --strict dist/*
+
 clean:
-	rm -rf $(VENV) build *.egg-info provider/*.egg-info emulator/*.egg-info .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) build dist emulator/build *.egg-info provider/*.egg-info emulator/*.egg-info .pytest_cache .mypy_cache .ruff_cache

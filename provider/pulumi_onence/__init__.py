@@ -32,6 +32,7 @@ from ._errors import (
     TransportError,
     ValidationError,
 )
+from ._version import __version__
 from ._vocabulary import EventType, IntegrationState
 
 if TYPE_CHECKING:
@@ -96,6 +97,7 @@ __all__ = [
     "WebhookArgs",
     "WebhookProvider",
     "WebhookSpec",
+    "__version__",
     "load_settings",
 ]
 

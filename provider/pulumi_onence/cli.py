@@ -51,6 +51,7 @@ from ._errors import (
 from ._models import Integration, RestartResult, TestResult
 from ._redact import redact
 from ._stack import PulumiCli, StackState, StackWebhook, StackWriter
+from ._version import __version__
 
 __all__ = ["ExitStatus", "Outcome", "Runtime", "main", "program"]
 
@@ -169,15 +170,6 @@ class _Parser(argparse.ArgumentParser):
             (self._out or file or sys.stdout).write(message)
 
 
-def _version() -> str:
-    from importlib.metadata import PackageNotFoundError, version
-
-    try:
-        return version("pulumi-onence")
-    except PackageNotFoundError:  # pragma: no cover - running from a source tree
-        return "unknown"
-
-
 def build_parser(out: TextIO | None = None) -> argparse.ArgumentParser:
     """The ``onence`` argument parser: one subcommand per action, shared stack options."""
     stack_options = _Parser(add_help=False)
@@ -204,7 +196,7 @@ def build_parser(out: TextIO | None = None) -> argparse.ArgumentParser:
         epilog="Exit status: 0 all well, 1 a webhook failed or needs attention, "
         "2 usage or configuration error, 130 interrupted.",
     )
-    parser.add_argument("--version", action="version", version=f"{PROG} {_version()}")
+    parser.add_argument("--version", action="version", version=f"{PROG} {__version__}")
     sub = parser.add_subparsers(
         dest="command", required=True, metavar="COMMAND", parser_class=_Parser
     )
@@ -235,7 +227,64 @@ def build_parser(out: TextIO | None = None) -> argparse.ArgumentParser:
     from ._import import add_import_parser
 
     add_import_parser(sub, stack_options, out)
+    _add_policy_pack_parser(sub, out)
     return parser
+
+
+def _add_policy_pack_parser(sub: Any, out: TextIO | None) -> None:
+    """``onence policy-pack path | init DIR``: the pack shipped in this package."""
+    pack = sub.add_parser(
+        "policy-pack",
+        out=out,
+        help="find the policy pack shipped with pulumi-onence, or copy it for your repository",
+        description="The policy pack for 1NCE webhooks ships inside this package. `path` prints "
+        "its directory, for `pulumi preview --policy-pack \"$(onence policy-pack path)\"` "
+        "(the engine runs it with the python of the activated virtualenv, which needs "
+        "pulumi-onence[policy]). `init DIR` writes a standalone pack with its own virtualenv "
+        "and a requirements.txt pinning this version.",
+    )
+    actions = pack.add_subparsers(
+        dest="pack_command", required=True, metavar="ACTION", parser_class=_Parser
+    )
+    actions.add_parser(
+        "path",
+        out=out,
+        help="print the directory of the pack inside the installed package",
+        description="Print the directory of the pack inside the installed package.",
+    )
+    init = actions.add_parser(
+        "init",
+        out=out,
+        help="write a standalone pack directory (its own virtualenv, this version pinned)",
+        description="Write a standalone policy pack into DIR: PulumiPolicy.yaml (virtualenv: "
+        "venv), requirements.txt (pulumi-onence[policy] pinned to this version), __main__.py, "
+        "config.example.json, .gitignore. A DIR that is not empty is refused.",
+    )
+    init.add_argument("directory", type=Path, metavar="DIR", help="the directory to create")
+    init.add_argument(
+        "--force",
+        action="store_true",
+        help="write into a DIR that is not empty: the pack's own files are overwritten, "
+        "every other file is left alone",
+    )
+
+
+def run_policy_pack(args: argparse.Namespace, runtime: Runtime) -> ExitStatus:
+    """``onence policy-pack``: print the shipped pack's directory, or write a standalone one."""
+    from ._policy_pack import init_pack, pack_directory
+
+    if args.pack_command == "path":
+        runtime.stdout.write(f"{pack_directory()}\n")
+        return ExitStatus.SUCCESS
+    target = args.directory if args.directory.is_absolute() else runtime.cwd / args.directory
+    written = init_pack(target, force=args.force)
+    shown = args.directory
+    runtime.stdout.write(
+        f"wrote the policy pack to {shown}: {', '.join(p.name for p in written)}\n"
+        f"next: `pulumi install` in {shown} (makes its virtualenv), then "
+        f"`pulumi preview --policy-pack {shown}`\n"
+    )
+    return ExitStatus.SUCCESS
 
 
 def main(argv: Sequence[str] | None = None, runtime: Runtime | None = None) -> int:
@@ -276,6 +325,8 @@ def main(argv: Sequence[str] | None = None, runtime: Runtime | None = None) -> i
 def program(argv: Sequence[str], runtime: Runtime) -> ExitStatus:
     """Parse ``argv``, run the command, print its outcome; errors propagate to :func:`main`."""
     args = build_parser(runtime.stdout).parse_args(list(argv))
+    if args.command == "policy-pack":
+        return run_policy_pack(args, runtime)
     cwd = runtime.cwd / args.cwd if args.cwd is not None else None
     reader = runtime.open_stack(args.stack, cwd, runtime.environ)
     try:

@@ -24,6 +24,7 @@ from typing import Any
 import requests
 from onence_emulator.harness import EmulatorProcess, wait_until
 from onence_emulator.receiver import HttpsReceiver
+from pulumi_onence._policy_pack import init_pack
 from pulumi_onence._stack import WEBHOOK_TYPE
 
 from scripts.gitops.processes import kill_session, listeners, session_members
@@ -35,7 +36,6 @@ from scripts.gitops.runners import (
     Run,
     Runner,
     Shared,
-    copy_pack,
     webhooks_yaml,
     write_files,
 )
@@ -65,7 +65,7 @@ runtime:
 
 # What a pull request can do to its own checkout of the pack: lower every rule to advisory.
 TAMPERED_PACK = """\
-from onence_rules import POLICIES, POLICY_PACK_NAME
+from pulumi_onence.policy import POLICIES, POLICY_PACK_NAME
 from pulumi_policy import EnforcementLevel, PolicyPack
 
 for policy in POLICIES:
@@ -261,7 +261,7 @@ class GitOpsWorld:
         """The stack repository, its first commit, and the stack (config encrypted, no `up`)."""
         admin = self.runner("admin")
         seed = admin.dir / "seed"
-        copy_pack(seed / "policies")
+        init_pack(seed / "policies")  # `onence policy-pack init policies`
         write_files(
             seed,
             {

@@ -11,7 +11,6 @@ that all of them ended and that no secret reached any output.
 from __future__ import annotations
 
 import os
-import shutil
 import signal
 import subprocess
 import sys
@@ -240,8 +239,12 @@ class Runner:
         target = into or self.checkout
         self.run(["git", "clone", "--quiet", str(self.origin), str(target)], cwd=self.dir)
         self.git("checkout", "--quiet", ref, cwd=target)
-        # What `python -m venv .venv && pip install ...` gives a real runner: the project's venv.
+        # What `python -m venv .venv && pip install ...` gives a real runner: the project's venv;
+        # and what `pulumi install` in the pack's directory gives it: the pack's venv (both hold
+        # pulumi-onence with its `policy` extra).
         (target / ".venv").symlink_to(VENV)
+        if (target / "policies" / "requirements.txt").is_file():
+            (target / "policies" / "venv").symlink_to(VENV)
         return target
 
     def pack_args(self, pack_root: Path | None = None) -> list[str]:
@@ -270,15 +273,6 @@ def write_files(root: Path, files: Mapping[str, str]) -> None:
         path = root / name
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(textwrap.dedent(text))
-
-
-def copy_pack(target: Path) -> None:
-    """The project's policy pack, as a stack repository vendors it (no caches)."""
-    shutil.copytree(
-        REPO_ROOT / "policies",
-        target,
-        ignore=shutil.ignore_patterns("__pycache__", "*.pyc", ".venv"),
-    )
 
 
 def webhooks_yaml(entries: Iterable[Mapping[str, str]]) -> str:

@@ -1,5 +1,5 @@
-"""Shared fixtures. Importing the harness puts the pack directory on sys.path, as the engine
-does when it runs the pack, so tests import ``onence_rules`` as ``policies/__main__.py`` does."""
+"""Shared fixtures: the rules (``pulumi_onence.policy``) in the analyzer servicer, and stacks that
+run the pack through the engine."""
 
 from __future__ import annotations
 

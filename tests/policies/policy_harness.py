@@ -1,26 +1,19 @@
 """Helpers for the policy pack tests: a passing webhook to start from, and two ways to run the
 rules: calling a policy's ``validate`` directly, and through the policy SDK's analyzer servicer
 (what the engine talks to), which adds secret unwrapping, the unknown-value proxy and enforcement
-levels. The servicer is private API of pulumi-policy 1.21.0 (pinned in pyproject.toml)."""
+levels. The servicer is private API of pulumi-policy (its version is pinned in constraints.txt)."""
 
 from __future__ import annotations
 
-import sys
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-REPO = Path(__file__).resolve().parents[2]
-POLICIES_DIR = REPO / "policies"
-if str(POLICIES_DIR) not in sys.path:
-    # The engine runs the pack directory, which puts it on sys.path; tests import it the same way.
-    sys.path.insert(0, str(POLICIES_DIR))
-
-import onence_rules  # noqa: E402
-from google.protobuf import struct_pb2  # noqa: E402
-from pulumi.runtime.proto import analyzer_pb2  # noqa: E402
-from pulumi_policy import (  # noqa: E402
+import pulumi_onence.policy as onence_rules
+from google.protobuf import struct_pb2
+from pulumi.runtime.proto import analyzer_pb2
+from pulumi_policy import (
     EnforcementLevel,
     PolicyCustomTimeouts,
     PolicyResource,
@@ -30,7 +23,11 @@ from pulumi_policy import (  # noqa: E402
     StackValidationArgs,
     StackValidationPolicy,
 )
-from pulumi_policy.policy import _NotApplicableError, _PolicyAnalyzerServicer  # noqa: E402
+from pulumi_policy.policy import _NotApplicableError, _PolicyAnalyzerServicer
+
+REPO = Path(__file__).resolve().parents[2]
+#: The repository's pack directory: a link to the pack the package ships (policy/pack).
+POLICIES_DIR = REPO / "policies"
 
 SECRET = "s3cr3t-Header-Value-7f1e"
 """A header value that must never show up in any diagnostic."""

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from onence_rules.credentials import looks_like_secret_name, looks_random
+from pulumi_onence.policy.credentials import looks_like_secret_name, looks_random
 
 
 @pytest.mark.parametrize(

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from onence_rules.hosts import address_of, judge_host
+from pulumi_onence.policy.hosts import address_of, judge_host
 
 
 @pytest.mark.parametrize(

@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-import onence_rules as rules
+import pulumi_onence.policy as rules
 import pytest
 from google.protobuf import json_format
 from pulumi.runtime.proto import analyzer_pb2

@@ -10,7 +10,7 @@ from collections.abc import Iterator
 from typing import Any
 
 import grpc
-import onence_rules
+import pulumi_onence.policy as onence_rules
 import pytest
 from google.protobuf import empty_pb2
 from pulumi.runtime.proto import analyzer_pb2, analyzer_pb2_grpc

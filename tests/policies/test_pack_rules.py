@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-import onence_rules as rules
+import pulumi_onence.policy as rules
 import pytest
 from pulumi_policy import (
     EnforcementLevel,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-import onence_rules as rules
+import pulumi_onence.policy as rules
 import pytest
 from pulumi_policy.proxy import UNKNOWN_STRING_VALUE
 

@@ -1,8 +1,9 @@
-"""Policy rules for 1NCE Cloud Integrator webhooks declared with ``pulumi_onence.Webhook``.
+"""Policy rules for 1NCE Cloud Integrator webhooks, and the pack that runs them.
 
-Why a package of its own: constructing a ``PolicyPack`` starts a gRPC server and blocks, so the
-rules live here, importable by tests and by ``__main__.py``, which only builds the pack from
-:data:`POLICIES`, the one sequence of every rule.
+Needs the ``policy`` extra (``pip install pulumi-onence[policy]``, which brings pulumi-policy).
+The pack directory the engine runs is ``pack/`` beside this file (``onence policy-pack path``);
+its ``__main__.py`` calls :func:`build_pack`, because constructing a ``PolicyPack`` starts a gRPC
+server and blocks. :data:`POLICIES` is the one sequence of every rule, importable by tests.
 
 Modules by area: ``url_rules`` (https, valid URL, public host, credentials, allowed domains),
 ``header_rules`` (names, values, authentication), ``webhook_rules`` (name, event types,
@@ -12,7 +13,7 @@ builds every rule, ``unknowns`` handles values not known until apply; ``urls``, 
 
 Example::
 
-    from onence_rules import POLICIES
+    from pulumi_onence.policy import POLICIES
     PolicyPack("onence-webhooks", list(POLICIES))
 """
 
@@ -20,7 +21,7 @@ from __future__ import annotations
 
 from typing import Final
 
-from pulumi_policy import ResourceValidationPolicy, StackValidationPolicy
+from pulumi_policy import PolicyPack, ResourceValidationPolicy, StackValidationPolicy
 
 from .factory import POLICY_PACK_NAME, WEBHOOK_TYPE, PolicyConfigError
 from .header_rules import AUTH_HEADER, HEADER_NAMES_VALID, HEADER_VALUES_VALID
@@ -70,6 +71,7 @@ __all__ = [
     "WEBHOOK_TYPE",
     "NotKnownDuringPreviewError",
     "PolicyConfigError",
+    "build_pack",
 ]
 
 POLICIES: Final[tuple[ResourceValidationPolicy | StackValidationPolicy, ...]] = (
@@ -90,3 +92,20 @@ POLICIES: Final[tuple[ResourceValidationPolicy | StackValidationPolicy, ...]] = 
     ADOPTED_LIVE_VALUES,
 )
 """Every rule of the pack, in the order they are reported."""
+
+
+PACK_DESCRIPTION: Final = (
+    "Checks 1NCE Cloud Integrator webhooks (pulumi_onence.Webhook) before they are applied: https "
+    "to a public host, no credentials in URLs, what the provider's check refuses, known event "
+    "types, unique endpoints, adopted webhooks' live values."
+)
+
+
+def build_pack() -> PolicyPack:
+    """Serve the pack to the engine (blocks): only a pack's ``__main__.py`` calls this."""
+    return PolicyPack(
+        name=POLICY_PACK_NAME,
+        policies=list(POLICIES),
+        description=PACK_DESCRIPTION,
+        display_name="1NCE webhooks",
+    )
