@@ -51,6 +51,8 @@ class PulumiStack:
     stack: str = "dev"
     passphrase: str = "e2e-passphrase"  # noqa: S105 (a throwaway stack's own passphrase)
     extra_env: dict[str, str] = field(default_factory=dict)
+    virtualenv: Path = VENV
+    """The program's virtualenv (the one running this driver, unless told otherwise)."""
     transcript: list[str] = field(default_factory=list)
     secret_values: list[str] = field(default_factory=list)
 
@@ -67,7 +69,7 @@ class PulumiStack:
                   name: python
                   options:
                     toolchain: pip
-                    virtualenv: {VENV}
+                    virtualenv: {self.virtualenv}
                 """
             )
         )

@@ -22,14 +22,13 @@ from pulumi_onence._errors import (
 )
 from pulumi_onence._models import EventType, WebhookPatch
 
+from tests.integration.emulator_clients import emulator_calls, emulator_client
 from tests.unit.client_doubles import (
     LIST_PATH,
     SECRET,
     TOKEN_PATH,
     WEBHOOKS_PATH,
     FakeClock,
-    emulator_calls,
-    emulator_client,
     spec,
 )
 

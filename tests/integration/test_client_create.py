@@ -14,14 +14,13 @@ from pulumi_onence._client import clear_token_cache
 from pulumi_onence._errors import ConflictError, ServerError
 from pulumi_onence._models import Integration
 
+from tests.integration.emulator_clients import emulator_calls, emulator_client
 from tests.unit.client_doubles import (
     LIST_PATH,
     SECRET,
     TOKEN_PATH,
     WEBHOOKS_PATH,
     FakeClock,
-    emulator_calls,
-    emulator_client,
     spec,
 )
 

@@ -1,6 +1,6 @@
 """Test doubles and helpers for the API client: a clock that never waits, a transport that
-answers with a plain function (for answers the emulator cannot give), emulator shortcuts, and
-the outputs of a provider result."""
+answers with a plain function (for answers the emulator cannot give), and the outputs of a
+provider result. Nothing here starts a server (see tests/integration/emulator_clients.py)."""
 
 from __future__ import annotations
 
@@ -11,7 +11,6 @@ from typing import Any
 
 import pytest
 import requests
-from onence_emulator.harness import EmulatorProcess
 from pulumi_onence._client import OnenceClient, clear_token_cache
 from pulumi_onence._config import Settings
 from pulumi_onence._models import WebhookSpec
@@ -54,24 +53,6 @@ class FakeClock:
     def options(self) -> dict[str, Any]:
         """The client keyword arguments that put it on this clock."""
         return {"sleep": self.sleep, "monotonic": self.monotonic}
-
-
-def emulator_client(emulator: EmulatorProcess, **options: Any) -> OnenceClient:
-    """A client of the emulator's user ``user`` that does not really wait between retries."""
-    options.setdefault("sleep", lambda _: None)
-    options.setdefault("timeout", 10.0)
-    return OnenceClient(Settings(emulator.base_url, "user", "pass"), **options)
-
-
-def emulator_calls(
-    emulator: EmulatorProcess, method: str | None = None, path: str | None = None
-) -> list[dict[str, Any]]:
-    """The emulator's logged API calls, optionally only those of one method and path."""
-    return [
-        c
-        for c in emulator.admin.calls()
-        if (method is None or c["method"] == method) and (path is None or c["path"] == path)
-    ]
 
 
 def spec(**changes: Any) -> WebhookSpec:
