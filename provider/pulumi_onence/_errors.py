@@ -24,6 +24,10 @@ token (the client redacts them before raising).
 
 from __future__ import annotations
 
+from typing import Self
+
+from ._redact import one_line
+
 __all__ = [
     "ApiError",
     "AuthenticationError",
@@ -42,10 +46,6 @@ __all__ = [
 ]
 
 
-def _one_line(text: str) -> str:
-    return " ".join(text.split())
-
-
 def _sentence(operation: str | None, api_url: str | None, detail: str, fix: str | None) -> str:
     """``OPERATION failed at URL: DETAIL; FIX`` as one line (parts left out when unknown)."""
     head = f"{operation} failed" if operation else "1NCE API call failed"
@@ -54,7 +54,7 @@ def _sentence(operation: str | None, api_url: str | None, detail: str, fix: str 
     text = f"{head}: {detail}"
     if fix:
         text += f"; {fix}"
-    return _one_line(text)
+    return one_line(text)
 
 
 class OnenceError(Exception):
@@ -65,6 +65,14 @@ class OnenceError(Exception):
     """
 
     api_url: str | None = None
+
+    def saying(self, message: str) -> Self:
+        """A copy of this error (same class and attributes) whose message is ``message``: how a
+        caller adds its context (which webhook, which operation) without changing this one."""
+        copy = type(self).__new__(type(self))
+        copy.__dict__.update(self.__dict__)
+        Exception.__init__(copy, message)
+        return copy
 
 
 class ConfigurationError(OnenceError):
@@ -114,6 +122,12 @@ class TransportError(_CallError):
         self.message = message
         super().__init__(message, operation=operation, api_url=api_url, fix=fix)
 
+    def amended(self, more: str, *, fix: str) -> Self:
+        """A new error like this one, with ``more`` added to what happened and another fix."""
+        return type(self)(
+            f"{self.message}{more}", operation=self.operation, api_url=self.api_url, fix=fix
+        )
+
 
 class ApiError(_CallError):
     """1NCE answered with an error status.
@@ -145,6 +159,16 @@ class ApiError(_CallError):
         self.message = message
         detail = f"{status} {message}".rstrip()
         super().__init__(detail, operation=operation, api_url=api_url, fix=fix)
+
+    def amended(self, more: str, *, fix: str) -> Self:
+        """A new error like this one, with ``more`` added to 1NCE's message and another fix."""
+        return type(self)(
+            self.status,
+            f"{self.message}{more}",
+            operation=self.operation,
+            api_url=self.api_url,
+            fix=fix,
+        )
 
 
 class ValidationError(ApiError):
@@ -190,6 +214,11 @@ class RateLimitedError(ApiError):
     ) -> None:
         super().__init__(status, message, operation=operation, api_url=api_url, fix=fix)
         self.retry_after = retry_after
+
+    def amended(self, more: str, *, fix: str) -> Self:
+        amended = super().amended(more, fix=fix)
+        amended.retry_after = self.retry_after
+        return amended
 
 
 class ServerError(ApiError):

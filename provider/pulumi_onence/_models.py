@@ -20,6 +20,7 @@ Example::
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Collection, Mapping
 from typing import Annotated, Any, ClassVar, Literal
@@ -40,6 +41,7 @@ from pydantic import ValidationError as PydanticValidationError
 from pydantic.alias_generators import to_camel
 
 from ._errors import InvalidSpecError
+from ._redact import one_line
 from ._secret_url import looks_secret
 from ._vocabulary import MAX_NAME_LENGTH, EventType, IntegrationState
 
@@ -57,9 +59,12 @@ __all__ = [
     "WebhookPatch",
     "WebhookSpec",
     "is_masked",
+    "is_masked_value",
 ]
 
 MAX_URL_LENGTH = 2048
+#: Longest 1NCE error text shown for a failed webhook.
+MAX_ERROR_TEXT = 300
 _TOKEN = re.compile(r"^[!#$%&'*+.^_`|~0-9A-Za-z-]+$")  # RFC 9110 header field name
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 
@@ -69,9 +74,17 @@ TestStatus = Literal["SUCCESS", "FAILURE"]
 RestartStatus = Literal["SUCCESS", "FAILURE"]
 
 
+def is_masked_value(value: str) -> bool:
+    """Whether one header value read back from the API is a mask (``****``), not the value.
+
+    An empty value is a value (HTTP allows it), not a mask.
+    """
+    return bool(value) and set(value) == {"*"}
+
+
 def is_masked(headers: Mapping[str, str] | None) -> bool:
-    """Whether header values read back from the API are masked (``****``) rather than real."""
-    return bool(headers) and any(set(str(v)) <= {"*"} for v in (headers or {}).values())
+    """Whether any header value read back from the API is masked rather than real."""
+    return any(is_masked_value(str(v)) for v in (headers or {}).values())
 
 
 # --- the rules, one per property (reasons never quote the value) -----------------------
@@ -416,6 +429,22 @@ class Integration(_ApiView):
     def is_webhook(self) -> bool:
         """AWS integrations share the list; the provider never touches them."""
         return self.type == "WEBHOOK"
+
+    def error_text(self) -> str:
+        """1NCE's ``error`` of a failed webhook as one short line (``""`` if none).
+
+        Its shape is not documented: text, or an object whose ``message`` (or ``error``) says
+        it; any other object is shown as JSON. Header values it may quote are the caller's to
+        redact.
+        """
+        error = self.error
+        if error is None or error == "":
+            return ""
+        if isinstance(error, Mapping):
+            said = error.get("message") or error.get("error")
+            error = said if isinstance(said, str) else json.dumps(error, sort_keys=True)
+        text = one_line(str(error))
+        return text if len(text) <= MAX_ERROR_TEXT else text[: MAX_ERROR_TEXT - 1] + "…"
 
 
 class TestResult(_ApiView):

@@ -51,7 +51,7 @@ from pulumi.runtime.rpc import UNKNOWN
 from . import _diagnostics
 from ._config import CONFIG_KEYS
 from ._errors import ConflictError, NotFoundError, OnenceError
-from ._redact import redact
+from ._redact import one_line, redact
 from ._secret_url import looks_secret
 from ._state import (
     AUTO_NAME_KEY,
@@ -78,8 +78,6 @@ LISTING_TTL_S = 60.0
 ADOPTION_CHECK_TIMEOUT_S = 10.0
 #: Deeper than any valid input (a map or list of strings): walked no further.
 _MAX_DEPTH = 8
-#: Longest 1NCE error text quoted in a warning.
-_MAX_ERROR_TEXT = 300
 
 _Result = TypeVar("_Result")
 
@@ -153,22 +151,21 @@ def _user_facing(operation: str) -> Callable[[Callable[..., _Result]], Callable[
             try:
                 return method(self, *args)
             except OnenceError as exc:
-                message = _one_line(operation, args, exc)
+                message = _in_context(operation, args, exc)
                 _diagnostics.error(message)
-                exc.args = (message,)
-                raise exc.with_traceback(None) from None
+                raise exc.saying(message) from None
 
         return boundary
 
     return decorate
 
 
-def _one_line(operation: str, args: tuple[Any, ...], exc: OnenceError) -> str:
+def _in_context(operation: str, args: tuple[Any, ...], exc: OnenceError) -> str:
     """``<operation> of webhook 'NAME' (ID): <the error's own line>``, never two lines."""
     id_ = args[0] if args and isinstance(args[0], str) else None
     props = next((a for a in reversed(args) if isinstance(a, Mapping)), {})
     name = props.get("name")
-    text = " ".join(str(exc).split())
+    text = one_line(str(exc))
     if name and str(name) in text:
         return text
     return f"{operation} of {_label(name, id_)}: {text}"
@@ -325,7 +322,7 @@ class WebhookProvider(ResourceProvider):
             # declared values, say so, and let create report the problem if it persists.
             self._warn(
                 f"could not read integration {adopt_id} from 1NCE to adopt it ("
-                f"{' '.join(str(exc).split())}); this plan and the policy pack see the declared "
+                f"{one_line(str(exc))}); this plan and the policy pack see the declared "
                 "values, not the live ones, and `pulumi up` adopts it if 1NCE answers then"
             )
             return CheckResult(inputs, [])
@@ -542,7 +539,7 @@ class WebhookProvider(ResourceProvider):
         return ReadResult(live.id, state, inputs)
 
     def _warn_failed(self, live: Integration, props: Mapping[str, Any]) -> None:
-        reason = _error_text(live.error)
+        reason = live.error_text()
         secrets = [*_headers(props.get("headers")).values(), *_headers(live.headers).values()]
         secrets += [
             u for u in (props.get("url"), live.url) if isinstance(u, str) and looks_secret(u)
@@ -598,13 +595,3 @@ def _adopted_headers(live: Integration, declared: Mapping[str, str]) -> dict[str
 
     known = live.headers is not None and not is_masked(live.headers)
     return dict(declared) if known and _headers(live.headers) == _headers(declared) else None
-
-
-def _error_text(error: Any) -> str:
-    """1NCE's ``error`` of a failed webhook as one short line (its shape is not documented)."""
-    if error is None or error == "":
-        return ""
-    if isinstance(error, Mapping):
-        error = error.get("message") or error.get("error") or error
-    text = " ".join(str(error).split())
-    return text if len(text) <= _MAX_ERROR_TEXT else text[: _MAX_ERROR_TEXT - 1] + "…"

@@ -21,7 +21,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 
-__all__ = ["LONG_SECRET", "MARK", "redact"]
+__all__ = ["LONG_SECRET", "MARK", "one_line", "redact"]
 
 #: What a redacted value is replaced with.
 MARK = "[secret]"
@@ -39,3 +39,9 @@ def redact(text: str, secrets: Iterable[str | None]) -> str:
         else:
             text = re.sub(rf"(?<![A-Za-z0-9]){re.escape(secret)}(?![A-Za-z0-9])", MARK, text)
     return text
+
+
+def one_line(text: str | None) -> str:
+    """``text`` with every run of whitespace, line breaks included, as one space: every message
+    a user sees is one line."""
+    return " ".join((text or "").split())

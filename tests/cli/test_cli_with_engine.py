@@ -231,7 +231,8 @@ def test_configuration_problems_exit_2_with_one_line_and_no_secret(stack: Pulumi
     try:
         stack.set_config("onence:apiUrl", unreachable_url)
         unreachable = onence("test")
-        assert_one_line_error(unreachable, "cannot reach the 1NCE API", unreachable_url)
+        refused = f"failed at {unreachable_url}: the connection was refused"
+        assert_one_line_error(unreachable, refused, "check onence:apiUrl")
     finally:
         stack.set_config("onence:apiUrl", api_url)
 

@@ -18,7 +18,7 @@ from pulumi_onence._fleet import (
     read_declared,
     render_declarations,
 )
-from pulumi_onence._import import ImportPlan, Planned, render_python
+from pulumi_onence._import_plan import ImportPlan, Planned, render_python
 
 HOOK = Declaration(
     resource="fleet-telemetry",

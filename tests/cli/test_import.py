@@ -356,7 +356,11 @@ def test_unreachable_api_exits_2(stack, project):
     )
 
     assert result.code == ExitStatus.ERROR
-    assert result.err.startswith("onence: error: cannot reach the 1NCE API at ")
+    assert result.err.startswith(
+        "onence: error: list integrations failed at http://127.0.0.1:9/management-api: "
+        "the connection was refused"
+    )
+    assert result.err.count("\n") == 1
 
 
 def test_outside_a_project_is_a_usage_problem(stack, tmp_path):

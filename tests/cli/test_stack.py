@@ -152,6 +152,10 @@ class TestPulumiCli:
         cli.state()
         cli.config()
 
+        assert [argv[1:3] for argv, _ in fake.calls] == [
+            ["stack", "export"],
+            ["config", "--show-secrets"],
+        ]
         for argv, _ in fake.calls:
             assert argv[argv.index("--stack") + 1] == "prod"
             assert argv[argv.index("--cwd") + 1] == str(tmp_path)

@@ -180,6 +180,7 @@ def test_no_secret_in_any_output_object_or_log_and_nothing_left_running(world: G
 
     places = world.secret_free_places(objects)
     assert len(places) == len(world.runners) + len(objects) + 1
+    assert all(world.secrets())
     for secret in world.secrets():
         leaks = [place for place, text in places.items() if secret in text]
         assert leaks == [], f"a secret appeared in {leaks}"
