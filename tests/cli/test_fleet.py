@@ -154,3 +154,28 @@ def test_the_python_form_reads_back_exactly_as_1nce_holds_it(name, url, header):
     assert ast.literal_eval(kwargs["url"]) == url
     assert ast.literal_eval(kwargs["headers"].keys[0]) == header
     assert ast.unparse(kwargs["event_types"]) == "[EventType.LIFECYCLE, 'NOT_YET_KNOWN']"
+
+
+def test_import_plans_an_empty_header_value_as_a_value_to_store_and_asterisks_as_masked() -> None:
+    from pulumi_onence._import_plan import plan_import
+    from pulumi_onence._models import Integration
+    from pulumi_onence._stack import StackState
+
+    listed = Integration.model_validate({"id": "w1", "name": "hook", "type": "WEBHOOK"})
+    full = Integration.model_validate(
+        {
+            "id": "w1",
+            "name": "hook",
+            "url": "https://hooks.example.com/1",
+            "eventTypes": [{"type": "LIFECYCLE"}],
+            "headers": {"x-empty": "", "x-masked": "***"},
+        }
+    )
+    state = StackState(name="dev", project="p", webhooks=[])
+
+    plan = plan_import([listed], {"w1": full}, state, [], [], [])
+
+    (item,) = plan.to_declare
+    masked = {h.header: h.masked for h in item.headers}
+    assert masked == {"x-empty": False, "x-masked": True}
+    assert list(item.values.values()) == [""]

@@ -17,6 +17,7 @@ from pulumi_onence._models import (
     WebhookPatch,
     WebhookSpec,
     is_masked,
+    is_masked_value,
 )
 
 SECRET = "very-secret-header-value"
@@ -279,9 +280,19 @@ def test_an_integration_repr_does_not_show_header_values() -> None:
 
 def test_masked_headers_are_recognised() -> None:
     assert is_masked({"x-api-key": "****"})
+    assert is_masked({"x-api-key": SECRET, "authorization": "*"})
     assert not is_masked({"x-api-key": SECRET})
     assert not is_masked({})
     assert not is_masked(None)
+
+
+def test_an_empty_header_value_is_a_value_not_a_mask() -> None:
+    # HTTP allows an empty value; 1NCE's masks are asterisks. The provider and `onence import`
+    # judge with the same function, so they agree.
+    assert not is_masked({"x-empty": ""})
+    assert not is_masked_value("")
+    assert is_masked_value("****")
+    assert not is_masked_value("*a*")
 
 
 def test_test_and_restart_answers_parse() -> None:
