@@ -12,11 +12,11 @@ ENGINE := scripts/provide-engine.sh
 
 all: test
 
-$(STAMP): pyproject.toml emulator/pyproject.toml constraints.txt
+$(STAMP): pyproject.toml emulator/pyproject.toml devtools/pyproject.toml constraints.txt
 	@echo "==> setting up $(VENV) (the exact versions of constraints.txt, in the ranges of pyproject.toml)"
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -c constraints.txt -e '.[dev]' -e './emulator[receiver]'
+	$(PY) -m pip install --quiet -c constraints.txt -e '.[dev]' -e './emulator[receiver]' -e ./devtools
 	touch $(STAMP)
 
 venv: $(STAMP)
@@ -27,7 +27,7 @@ engine: venv
 lint: venv
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
-	$(VENV)/bin/mypy provider emulator scripts
+	$(VENV)/bin/mypy provider emulator devtools scripts
 
 # The emulator against 1NCE's published OpenAPI file (schemathesis, in its own cached venv).
 conformance: venv
@@ -69,7 +69,7 @@ demo-gitops: venv
 
 bench: venv
 	@engine_bin=$$(bash $(ENGINE)) && \
-	PATH="$$engine_bin:$(abspath $(VENV))/bin:$$PATH" $(PY) bench/run.py $(BENCH_ARGS)
+	PATH="$$engine_bin:$(abspath $(VENV))/bin:$$PATH" $(PY) -m bench.run $(BENCH_ARGS)
 
 # The release: wheels and sdists of both distributions in dist/, checked as PyPI would check them.
 dist: venv

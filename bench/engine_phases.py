@@ -16,10 +16,10 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+from onence_devtools.stack import REPO_ROOT, PulumiStack
 from onence_emulator.harness import AdminClient
 
 from bench import calls, programs
-from scripts.stack import REPO_ROOT, PulumiStack
 
 USER = "bench-user"
 PASSWORD = "bench-password-not-for-output"

@@ -21,6 +21,7 @@ from typing import Any
 import dill
 import grpc
 from google.protobuf import struct_pb2
+from onence_devtools.plugin import dynamic_plugin, recording_engine
 from pulumi.dynamic import Config, ConfigureRequest
 from pulumi.dynamic.dynamic import serialize_provider
 from pulumi.runtime.proto import provider_pb2, provider_pb2_grpc
@@ -28,7 +29,6 @@ from pulumi_onence import WebhookProvider
 
 from bench.noop_provider import NoopWebhookProvider
 from bench.requests_loop import DirectLoop
-from scripts.plugin import dynamic_plugin, recording_engine
 
 PROJECT = "onence-bench"
 _URN = "urn:pulumi:bench::{project}::pulumi-python:dynamic/onence:Webhook::probe{i}"

@@ -1,6 +1,6 @@
 """The stack programs the benchmark deploys: N webhooks, in two revisions, for each provider.
 
-The webhooks are declared with ``program_for`` of the stack driver (``scripts/stack.py``) that
+The webhooks are declared with ``program_for`` of the stack driver (``onence_devtools.stack``) that
 the end-to-end tests use too, so the benchmark deploys what the tests deploy; the no-op
 variant swaps only the import.
 """
@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from scripts.stack import program_for
+from onence_devtools.stack import program_for
 
 HEADER_SECRET_KEY = "benchKey"
 ONENCE_IMPORT = "from pulumi_onence import EventType, Webhook, WebhookArgs"

@@ -11,7 +11,7 @@ Usage::
     make bench                                   # N = 10 and 100 (3 times each), 250
     make bench BENCH_ARGS="--quick"              # N = 10 once, short probe: a smoke run
     make bench BENCH_ARGS="--sizes 100 --repeat-small 3"
-    .venv/bin/python bench/run.py --render bench/results/latest.json   # tables again, no run
+    .venv/bin/python -m bench.run --render bench/results/latest.json   # tables again, no run
 
 N = 250 is there because 100 webhooks fit in one list page: only past a page does a refresh
 that lists per webhook show its N x pages growth.
@@ -33,14 +33,12 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from onence_emulator.harness import EmulatorProcess
+
+from bench import calls, engine_phases, grpc_probe, import_time, report
+from bench.requests_loop import DirectLoop
+
 REPO_ROOT = Path(__file__).resolve().parents[1]
-if str(REPO_ROOT) not in sys.path:
-    sys.path.insert(0, str(REPO_ROOT))
-
-from onence_emulator.harness import EmulatorProcess  # noqa: E402
-
-from bench import calls, engine_phases, grpc_probe, import_time, report  # noqa: E402
-from bench.requests_loop import DirectLoop  # noqa: E402
 
 RESULTS_MD = REPO_ROOT / "bench" / "RESULTS.md"
 LATEST_JSON = REPO_ROOT / "bench" / "results" / "latest.json"
@@ -158,7 +156,7 @@ def main(argv: list[str] | None = None) -> int:
     started_wall = time.perf_counter()
     data: dict[str, Any] = {
         "started": datetime.now(UTC).isoformat(timespec="seconds"),
-        "command": "bench/run.py " + " ".join(sys.argv[1:] if argv is None else argv),
+        "command": "python -m bench.run " + " ".join(sys.argv[1:] if argv is None else argv),
         "machine": _machine(),
         "repeats": {},
         "runs": [],

@@ -31,6 +31,17 @@ settings.register_profile("ci", derandomize=True, print_blob=True)
 settings.load_profile(os.environ.get("ONENCE_HYPOTHESIS_PROFILE", "default"))
 
 EMULATOR_USERS = {"user": "pass", "second-user": "second-pass"}
+
+
+@pytest.fixture(autouse=True)
+def _engine_for_e2e(request: pytest.FixtureRequest) -> None:
+    """A test that drives the engine (marked ``e2e``) skips without one, or fails in CI."""
+    if request.node.get_closest_marker("e2e") is not None:
+        from tests.e2e.engine import require_engine
+
+        require_engine()
+
+
 WEBHOOKS = "/v1/integrate/clouds/webhooks"
 
 

@@ -18,10 +18,9 @@ from dataclasses import dataclass
 from typing import Any
 
 import pytest
+from onence_devtools.stack import VENV, PulumiStack
 from onence_emulator.harness import EmulatorProcess
 from onence_emulator.receiver import HttpsReceiver
-
-from tests.e2e.stack import VENV, PulumiStack
 
 pytestmark = pytest.mark.e2e
 

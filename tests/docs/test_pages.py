@@ -30,7 +30,7 @@ from tests.docs.pages import (
     pages,
     port_in_use,
 )
-from tests.e2e.stack import require_engine
+from tests.e2e.engine import require_engine
 
 EMULATOR_URL = "http://127.0.0.1:8765/management-api"
 EMULATOR_USER = "demo:demo-password"

@@ -8,11 +8,10 @@ from typing import Any
 
 import pytest
 import requests
+from onence_devtools.stack import PulumiStack, program_for
 from onence_emulator.harness import EmulatorProcess
 
-from scripts.stack import program_for
 from tests.conftest import EmulatorApi
-from tests.e2e.stack import PulumiStack
 
 USER, PASSWORD = "e2e-user", "e2e-password-do-not-print"
 WEBHOOK_TYPE = "pulumi-python:dynamic/onence:Webhook"

@@ -11,8 +11,9 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
+from onence_devtools.stack import PulumiStack
+
 from tests.e2e.conftest import OnenceApi
-from tests.e2e.stack import PulumiStack
 
 
 @dataclass

@@ -15,9 +15,8 @@ import uuid
 from pathlib import Path
 from types import TracebackType
 
+from onence_devtools.stack import PulumiStack
 from onence_emulator.harness import wait_until
-
-from tests.e2e.stack import PulumiStack
 
 _MARKER_VARIABLE = "ONENCE_E2E_KILLED_RUN"
 

@@ -9,11 +9,11 @@ import sys
 from pathlib import Path
 
 import pytest
+from onence_devtools import demo
+from onence_devtools.gitops.processes import kill_session, wait_session_empty
+from onence_devtools.stack import REPO_ROOT
 
-from scripts import demo
-from scripts.gitops.processes import kill_session, wait_session_empty
-from scripts.stack import REPO_ROOT
-from tests.e2e.stack import require_engine
+from tests.e2e.engine import require_engine
 
 pytestmark = pytest.mark.e2e
 

@@ -11,9 +11,9 @@ from __future__ import annotations
 import socket
 
 import pytest
+from onence_devtools.stack import PulumiStack
 
 from tests.e2e.conftest import PASSWORD, USER, program_for, writes
-from tests.e2e.stack import PulumiStack
 
 pytestmark = pytest.mark.e2e
 

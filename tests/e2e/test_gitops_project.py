@@ -6,9 +6,9 @@ import shutil
 from pathlib import Path
 
 import pytest
+from onence_devtools.stack import REPO_ROOT, VENV, PulumiStack
 
 from tests.e2e.conftest import PASSWORD, USER
-from tests.e2e.stack import REPO_ROOT, VENV, PulumiStack
 
 pytestmark = pytest.mark.e2e
 

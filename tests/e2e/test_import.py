@@ -15,10 +15,10 @@ from typing import Any
 
 import pytest
 import yaml
+from onence_devtools.stack import PulumiStack
 
 from tests.cli.test_cli_with_engine import Onence
 from tests.e2e.conftest import writes
-from tests.e2e.stack import PulumiStack
 from tests.e2e.test_gitops_project import root_project
 
 pytestmark = pytest.mark.e2e

@@ -13,9 +13,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from onence_devtools.stack import PulumiStack
 
 from tests.e2e.conftest import PASSWORD, USER, WEBHOOK_TYPE, OnenceApi, program_for, writes
-from tests.e2e.stack import PulumiStack
 
 pytestmark = pytest.mark.e2e
 

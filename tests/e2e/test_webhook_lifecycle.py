@@ -9,9 +9,9 @@ import json
 from typing import Any
 
 import pytest
+from onence_devtools.stack import PulumiStack
 
 from tests.e2e.conftest import PASSWORD, USER, program_for, token_requests, writes
-from tests.e2e.stack import PulumiStack
 
 pytestmark = pytest.mark.e2e
 

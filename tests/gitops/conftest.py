@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 import pytest
-
-from scripts.gitops.seaweedfs import weed_binary
+from onence_devtools.gitops.seaweedfs import weed_binary
 
 
 @pytest.fixture(scope="session")

@@ -2,7 +2,8 @@
 
 Each runner is a fresh clone of the stack repository with its own PULUMI_HOME; runners share only
 the backend URL (with the bucket's credentials), the passphrase, and through the committed stack
-config the 1NCE credentials. The steps run in order on one world (see scripts.gitops.pipeline):
+config the 1NCE credentials. The steps run in order on one world
+(see onence_devtools.gitops.pipeline):
 
 1. runner A previews a pull request with the policy pack of the BASE branch: its http:// webhook
    fails the check, although the PR lowered its own copy of the pack to advisory;
@@ -24,11 +25,11 @@ import json
 from collections.abc import Iterator
 
 import pytest
+from onence_devtools.gitops.pipeline import BUCKET, HEADER_SECRET, GitOpsWorld
+from onence_devtools.gitops.processes import bound_to, listeners, session_members
+from onence_devtools.gitops.seaweedfs import weed_binary
 
-from scripts.gitops.pipeline import BUCKET, HEADER_SECRET, GitOpsWorld
-from scripts.gitops.processes import bound_to, listeners, session_members
-from scripts.gitops.seaweedfs import weed_binary
-from tests.e2e.stack import require_engine
+from tests.e2e.engine import require_engine
 from tests.policies.engine_harness import findings
 
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(600)]

@@ -9,9 +9,8 @@ import boto3  # type: ignore[import-untyped]
 import botocore.exceptions  # type: ignore[import-untyped]
 import pytest
 import requests
-
-from scripts.gitops.processes import listeners, session_members
-from scripts.gitops.seaweedfs import REGION, SeaweedFS
+from onence_devtools.gitops.processes import listeners, session_members
+from onence_devtools.gitops.seaweedfs import REGION, SeaweedFS
 
 pytestmark = pytest.mark.e2e  # needs a provisioned binary, like the engine-driven tests
 

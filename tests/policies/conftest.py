@@ -6,9 +6,10 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
+from onence_devtools.stack import PulumiStack
 from onence_emulator.harness import EmulatorProcess
 
-from tests.e2e.stack import PulumiStack, require_engine
+from tests.e2e.engine import require_engine
 from tests.policies.engine_harness import (
     HEADER_SECRET,
     PASSWORD,

@@ -11,9 +11,9 @@ import re
 from pathlib import Path
 from typing import Any
 
+from onence_devtools.stack import PulumiStack
 from onence_emulator.harness import EmulatorProcess
 
-from tests.e2e.stack import PulumiStack
 from tests.policies.policy_harness import POLICIES_DIR
 
 USER, PASSWORD = "policy-user", "policy-password-never-print"

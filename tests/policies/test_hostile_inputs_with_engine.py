@@ -12,10 +12,10 @@ import re
 from pathlib import Path
 
 import pytest
+from onence_devtools.stack import PulumiStack
 from onence_emulator.harness import EmulatorProcess
 
 from tests.conftest import EmulatorApi
-from tests.e2e.stack import PulumiStack
 from tests.policies.engine_harness import (
     HEADER_SECRET,
     PASSWORD,

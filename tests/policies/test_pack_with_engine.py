@@ -12,9 +12,9 @@ import shutil
 from pathlib import Path
 
 import pytest
+from onence_devtools.stack import PulumiStack
 from onence_emulator.harness import EmulatorProcess
 
-from tests.e2e.stack import PulumiStack
 from tests.policies.engine_harness import (
     checked,
     findings,

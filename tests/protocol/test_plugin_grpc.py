@@ -10,6 +10,7 @@ from typing import Any
 
 import grpc
 import pytest
+from onence_devtools.plugin import RecordingEngine, dynamic_plugin, recording_engine
 from onence_emulator.harness import EmulatorProcess
 from pulumi.dynamic.dynamic import serialize_provider
 from pulumi.runtime.proto import engine_pb2, provider_pb2
@@ -18,14 +19,7 @@ from pulumi_onence._client import OnenceClient
 from pulumi_onence._config import Settings
 from pulumi_onence._provider import WebhookProvider
 
-from .plugin import (
-    RecordingEngine,
-    dynamic_plugin,
-    from_struct,
-    recording_engine,
-    secret,
-    to_struct,
-)
+from tests.protocol.wire import from_struct, secret, to_struct
 
 URN = "urn:pulumi:dev::fleet::pulumi-python:dynamic/onence:Webhook::telemetry"
 PROVIDER = serialize_provider(WebhookProvider())

@@ -10,14 +10,13 @@ import subprocess
 import sys
 import textwrap
 
+from onence_devtools.stack import REPO_ROOT as REPO
 from onence_emulator.harness import EmulatorProcess
 from pulumi.dynamic import Config, ConfigureRequest
 from pulumi.dynamic.dynamic import serialize_provider
 from pulumi_onence._client import OnenceClient
 from pulumi_onence._config import Settings
 from pulumi_onence._provider import WebhookProvider
-
-from .plugin import REPO
 
 PASSWORD = "pass"
 

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.e2e.stack import require_engine
+from tests.e2e.engine import require_engine
 from tests.release.distributions import Wheels, build_wheels
 
 

@@ -12,9 +12,9 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from onence_devtools.stack import PulumiStack, program_for
 from onence_emulator.harness import EmulatorProcess
 
-from scripts.stack import PulumiStack, program_for
 from tests.release.distributions import (
     REPO,
     Virtualenv,

@@ -28,9 +28,9 @@ import boto3  # type: ignore[import-untyped]
 from botocore.config import Config  # type: ignore[import-untyped]
 from onence_emulator.harness import wait_until
 
-from scripts.gitops.processes import kill_session, wait_session_empty
+from onence_devtools.gitops.processes import kill_session, wait_session_empty
+from onence_devtools.stack import REPO_ROOT
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
 PROVIDE = REPO_ROOT / "scripts" / "provide-seaweedfs.sh"
 REGION = "us-east-1"
 STARTUP_TIMEOUT_S = 120.0

@@ -18,7 +18,7 @@ import grpc
 from google.protobuf import empty_pb2
 from pulumi.runtime.proto import engine_pb2, engine_pb2_grpc, provider_pb2_grpc
 
-from scripts.stack import REPO_ROOT as REPO
+from onence_devtools.stack import REPO_ROOT as REPO
 
 
 class RecordingEngine(engine_pb2_grpc.EngineServicer):

@@ -4,8 +4,8 @@ A pipeline runner is ephemeral: it clones the repository, gets a few secrets fro
 and runs `pulumi`. So a `Runner` shares nothing with another but what `Shared` holds (the backend
 URL with its storage credentials, the passphrase); the 1NCE credentials come from the stack config
 committed in the repository, which the passphrase decrypts. Every process a runner starts gets a
-session of its own (see `scripts.gitops.processes`) and every output is kept, so a test can show
-that all of them ended and that no secret reached any output.
+session of its own (see `onence_devtools.gitops.processes`) and every output is kept, so a test
+can show that all of them ended and that no secret reached any output.
 """
 
 from __future__ import annotations
@@ -20,9 +20,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO
 
-from scripts.gitops.processes import kill_session, wait_session_empty
+from onence_devtools.gitops.processes import kill_session, wait_session_empty
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
 VENV = Path(sys.prefix)
 COMMAND_TIMEOUT_S = 300.0
 PROJECT = "onence-gitops"

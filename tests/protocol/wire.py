@@ -1,4 +1,4 @@
-"""The plugin driver (``scripts/plugin.py``) and the engine's wire encoding of properties."""
+"""The engine's wire encoding of properties, for tests that talk to a plugin over gRPC."""
 
 from __future__ import annotations
 
@@ -8,17 +8,7 @@ from typing import Any
 from google.protobuf import struct_pb2
 from pulumi.runtime import rpc
 
-from scripts.plugin import REPO, RecordingEngine, dynamic_plugin, recording_engine
-
-__all__ = [
-    "REPO",
-    "RecordingEngine",
-    "dynamic_plugin",
-    "from_struct",
-    "recording_engine",
-    "secret",
-    "to_struct",
-]
+__all__ = ["from_struct", "secret", "to_struct"]
 
 SECRET_SIG = {rpc._special_sig_key: rpc._special_secret_sig}
 

@@ -27,11 +27,10 @@ from onence_emulator.receiver import HttpsReceiver
 from pulumi_onence._policy_pack import init_pack
 from pulumi_onence._stack import WEBHOOK_TYPE
 
-from scripts.gitops.processes import kill_session, listeners, session_members
-from scripts.gitops.runners import (
+from onence_devtools.gitops.processes import kill_session, listeners, session_members
+from onence_devtools.gitops.runners import (
     POLICY_CONFIG,
     PROJECT,
-    REPO_ROOT,
     STACK,
     Run,
     Runner,
@@ -39,7 +38,8 @@ from scripts.gitops.runners import (
     webhooks_yaml,
     write_files,
 )
-from scripts.gitops.seaweedfs import SeaweedFS
+from onence_devtools.gitops.seaweedfs import SeaweedFS
+from onence_devtools.stack import REPO_ROOT
 
 USER = "gitops-ci"
 PASSWORD = "onence-api-password-" + secrets.token_hex(8)
