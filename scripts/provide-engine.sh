@@ -1,28 +1,42 @@
 #!/usr/bin/env bash
-# Provide the Pulumi engine (`pulumi` CLI) for offline use, and print the directory to put on PATH.
+# Provide the Pulumi engine (`pulumi` CLI) and its YAML language host for offline use, and print
+# the directory to put on PATH.
 #
 # Why: the Pulumi CLI cannot be downloaded here, but it is published as Go modules. We build it
-# once per version into a cache outside the repository and reuse it. The Python language host
+# once per version into a cache outside the repository and reuse it. The YAML language host
+# (`pulumi-language-yaml`, for `runtime: yaml` projects) is built the same way from its own Go
+# module, github.com/pulumi/pulumi-yaml, into its own versioned cache, with the Pulumi SDK/pkg
+# versions that module's go.mod requires (not the engine's). The Python language host
 # (`pulumi-language-python`) is not published as a Go module version, so we provide our own
 # (scripts/language_host.py, a small gRPC server built on the Python SDK's protobufs), next to
 # the two scripts the engine expects, taken from the pinned SDK module:
 # `pulumi-language-python-exec` and `pulumi-resource-pulumi-python`.
 #
 # Usage: scripts/provide-engine.sh            -> prints the directory to put on PATH (the
-#        checkout's .venv/bin, holding the engine, the language host and the SDK scripts)
-# Env:   PULUMI_ENGINE_VERSION (default below), ONENCE_ENGINE_CACHE (default ~/.cache/pulumi-onence/engine),
-#        ONENCE_HOST_BIN (where the language host goes; default: this checkout's .venv/bin)
+#        checkout's .venv/bin, holding the engine, both language hosts and the SDK scripts);
+#        stdout is only that directory, the stages are logged to stderr
+# Env:   PULUMI_ENGINE_VERSION, PULUMI_YAML_VERSION (defaults below),
+#        ONENCE_ENGINE_CACHE (default ~/.cache/pulumi-onence/engine),
+#        ONENCE_YAML_CACHE (default: `yaml` beside the engine cache, ~/.cache/pulumi-onence/yaml),
+#        ONENCE_HOST_BIN (where the language hosts go; default: this checkout's .venv/bin)
+# A recent enough `pulumi` already on PATH is used as it is: then nothing is built or linked,
+# not even the YAML language host (a Pulumi install brings its own).
 set -euo pipefail
 
 version="${PULUMI_ENGINE_VERSION:-3.274.1}"
+yaml_version="${PULUMI_YAML_VERSION:-1.25.0}"
 min_version="3.216.0"   # ReadResult.inputs (refresh keeps inputs in sync) needs at least this
 cache_root="${ONENCE_ENGINE_CACHE:-$HOME/.cache/pulumi-onence/engine}"
+# Beside the engine cache, so that whoever points ONENCE_ENGINE_CACHE at a shared cache (the docs
+# tests, which run with a fresh HOME) finds the YAML host there too.
+yaml_cache_root="${ONENCE_YAML_CACHE:-$(dirname "$cache_root")/yaml}"
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 log() { echo "[engine] $*" >&2; }
 
 version_ge() { [ "$(printf '%s\n%s\n' "$2" "$1" | sort -V | head -n1)" = "$2" ]; }
 
 bin="$cache_root/v$version/bin"
+yaml_bin="$yaml_cache_root/v$yaml_version/bin"
 host_bin="${ONENCE_HOST_BIN:-$(cd "$here/.." && pwd)/.venv/bin}"
 
 # 1. A pulumi already on PATH that is recent enough wins (a developer's own install).
@@ -31,6 +45,11 @@ if [ -n "$existing" ] && [ "$existing" != "$bin/pulumi" ] && [ "$existing" != "$
   have="$("$existing" version 2>/dev/null | sed 's/^v//; s/[-+].*//')" || have=""
   if [ -n "$have" ] && version_ge "$have" "$min_version" && command -v pulumi-language-python >/dev/null 2>&1; then
     log "using pulumi $have already on PATH at $existing"
+    if yaml_existing="$(command -v pulumi-language-yaml 2>/dev/null)"; then
+      log "not building pulumi-language-yaml: using the one on PATH at $yaml_existing"
+    else
+      log "not building pulumi-language-yaml for a pulumi on PATH (none on PATH: \`runtime: yaml\` projects need your Pulumi install's)"
+    fi
     dirname "$existing"
     exit 0
   fi
@@ -76,11 +95,40 @@ GO
   log "built $("$bin/pulumi" version) into $bin"
 fi
 
+# 3. The YAML language host, cached by its own version. Its module has no replace directives, so a
+# plain `go install module@version` builds it with exactly the dependency versions its go.mod pins
+# (go install refuses modules with replace directives: a newer version that has some would need
+# a throwaway module repeating them, as for the engine above).
+if [ -x "$yaml_bin/pulumi-language-yaml" ] && [ -f "$yaml_bin/.complete" ]; then
+  log "using cached pulumi-language-yaml v$yaml_version from $yaml_bin"
+else
+  command -v go >/dev/null || { log "error: Go is needed to build pulumi-language-yaml (none on PATH)"; exit 1; }
+  yaml_mod="github.com/pulumi/pulumi-yaml"
+  log "building pulumi-language-yaml v$yaml_version from $yaml_mod: the first build takes a few minutes (later runs reuse $yaml_bin)"
+  mkdir -p "$yaml_bin"
+  cd "$yaml_bin"   # outside any module: go install module@version ignores the current one anyway
+  log "yaml stage 1/2: downloading $yaml_mod@v$yaml_version"
+  yaml_gomod="$(GOFLAGS="" go mod download -json "$yaml_mod@v$yaml_version" | sed -n 's/.*"GoMod": "\(.*\)".*/\1/p')"
+  [ -f "$yaml_gomod" ] || { log "error: could not download $yaml_mod@v$yaml_version"; exit 1; }
+  if grep -qE '^replace[[:space:]]' "$yaml_gomod"; then
+    log "error: $yaml_mod@v$yaml_version has replace directives, which go install refuses: build it in a throwaway module that repeats them (as the engine is built)"
+    exit 1
+  fi
+  log "yaml stage 2/2: resolving its dependencies and compiling"
+  GOFLAGS="" GOBIN="$yaml_bin" CGO_ENABLED=0 go install -trimpath \
+    -ldflags "-s -w -X $yaml_mod/pkg/version.Version=v$yaml_version" \
+    "$yaml_mod/cmd/pulumi-language-yaml@v$yaml_version" >&2
+  touch "$yaml_bin/.complete"
+  cd /
+  log "built pulumi-language-yaml v$yaml_version into $yaml_bin"
+fi
+
 # Our language host is project code and belongs to this checkout, not to the shared cache: it
 # goes into the checkout's virtualenv (whose python has grpc and the Pulumi SDK). The engine
 # looks for its bundled plugins first on PATH, then beside its own executable, and warns when the
-# two differ; so the checkout's .venv/bin also gets the engine (a hard link into the cache, a copy
-# across file systems) and the two SDK scripts, and that directory is the one to put on PATH.
+# two differ; so the checkout's .venv/bin also gets the engine and the YAML language host (hard
+# links into the caches, copies across file systems) and the two SDK scripts, and that directory
+# is the one to put on PATH.
 # Several checkouts then share one engine build without sharing one interpreter.
 if [ ! -x "$host_bin/python" ]; then
   log "error: no virtualenv at $host_bin: run \`make venv\` first (the language host runs in it)"
@@ -89,6 +137,8 @@ fi
 for tool in pulumi pulumi-language-python-exec pulumi-resource-pulumi-python; do
   ln -f "$bin/$tool" "$host_bin/$tool" 2>/dev/null || cp -f "$bin/$tool" "$host_bin/$tool"
 done
+ln -f "$yaml_bin/pulumi-language-yaml" "$host_bin/pulumi-language-yaml" 2>/dev/null ||
+  cp -f "$yaml_bin/pulumi-language-yaml" "$host_bin/pulumi-language-yaml"
 # The host is installed as it is in the repository, behind a shebang for the virtualenv's python;
 # it reads the engine version it serves from the file beside it.
 { echo "#!$host_bin/python"; cat "$here/language_host.py"; } > "$host_bin/pulumi-language-python.tmp"
