@@ -14,6 +14,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
+from . import __version__
 from .paging import PAGING_MODES
 from .settings import USERS_ENV, Settings, SettingsError, parse_users
 
@@ -25,6 +26,7 @@ def build_parser() -> argparse.ArgumentParser:
         prog="onence-emulator",
         description="A local emulator of the 1NCE Management API (Cloud Integrator webhooks).",
     )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     parser.add_argument(
         "--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)"
     )

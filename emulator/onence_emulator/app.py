@@ -18,6 +18,7 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from . import __version__
 from .delivery import DeliveryEngine, Sender
 from .deps import EmulatorState
 from .errors import ApiError, TokenError, error_response, status_phrase, validation_errors
@@ -85,7 +86,7 @@ def create_app(settings: Settings, *, sender: Sender | None = None) -> FastAPI:
 
     app = FastAPI(
         title="1NCE Management API emulator",
-        version="0.1.0",
+        version=__version__,
         lifespan=lifespan,
         openapi_url="/_emulator/openapi.json",
         docs_url=None,

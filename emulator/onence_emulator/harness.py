@@ -125,6 +125,11 @@ class AdminClient:
         result: list[dict[str, Any]] = self._call("GET", "/deliveries", 200)["deliveries"]
         return result
 
+    def integrations(self) -> list[dict[str, Any]]:
+        """Every integration 1NCE now holds, as its list shows them (no URLs or headers)."""
+        result: list[dict[str, Any]] = self._call("GET", "/integrations", 200)["items"]
+        return result
+
     def seed_aws(self, name: str) -> dict[str, Any]:
         """Add an AWS integration (ROLLOUT_STARTED) that clients must leave alone."""
         result: dict[str, Any] = self._call("POST", "/integrations/aws", 201, json={"name": name})

@@ -1,9 +1,9 @@
-"""A local HTTPS endpoint that records what webhooks deliver (tests and the demo).
+"""A local HTTPS endpoint that records what 1NCE delivered (tests and the demo).
 
-Its certificate comes from a throw-away CA made with ``trustme``; hand ``ca_pem`` to the emulator
-(``--ca-bundle``) so that delivery verifies TLS as it would against a real endpoint, and allow
-private endpoints (it listens on 127.0.0.1, which 1NCE could not reach). ``stop()`` and
-``start()`` keep the port, to simulate an outage; ``status`` is what it answers (default 200).
+Point a webhook at ``receiver.url``; ``received`` lists the deliveries and ``wait_for(n,
+timeout)`` waits for them. The emulator must trust its throw-away CA (``ca_pem``, for
+``--ca-bundle``) and allow private endpoints, since 127.0.0.1 is one. Header values (the
+webhook's secrets) never appear in a repr.
 
 Example::
 
@@ -11,7 +11,8 @@ Example::
         ca_bundle=receiver.ca_pem, allow_private_endpoints=True
     ) as emulator:
         ...  # create a webhook with url=receiver.url + "/hook"
-        receiver.wait_for(1, timeout=10)
+        assert receiver.wait_for(1, timeout=10)
+        print(receiver.received[0].json)
 """
 
 from __future__ import annotations
@@ -34,7 +35,7 @@ from requests.structures import CaseInsensitiveDict
 
 @dataclass(frozen=True)
 class ReceivedRequest:
-    """One request as the receiver saw it."""
+    """One delivery as the receiver saw it; its repr shows method, path and query only."""
 
     method: str
     path: str
@@ -113,7 +114,11 @@ class _Server(ThreadingHTTPServer):
 
 
 class HttpsReceiver:
-    """Records requests on ``https://127.0.0.1:PORT``; see the module docstring."""
+    """Records what 1NCE delivered to ``https://127.0.0.1:PORT``; see the module docstring.
+
+    ``status`` is what it answers (default 200); ``stop()`` and ``start()`` keep the port, to
+    play an outage of the endpoint.
+    """
 
     def __init__(self, status: int = 200, ca: trustme.CA | None = None) -> None:
         self.status = status
@@ -132,9 +137,19 @@ class HttpsReceiver:
         self._server: _Server | None = None
         self._thread: threading.Thread | None = None
 
+    def __repr__(self) -> str:
+        count = len(self.requests)
+        return f"HttpsReceiver(url={self.url!r}, running={self.running}, received={count})"
+
     @property
     def url(self) -> str:
         return f"https://127.0.0.1:{self.port}"
+
+    @property
+    def received(self) -> list[ReceivedRequest]:
+        """What 1NCE delivered since the last ``clear()``, oldest first (a copy)."""
+        with self._cond:
+            return list(self.requests)
 
     @property
     def running(self) -> bool:
@@ -169,6 +184,7 @@ class HttpsReceiver:
             self._thread = None
 
     def clear(self) -> None:
+        """Forget what was received."""
         with self._cond:
             self.requests.clear()
 
@@ -178,7 +194,7 @@ class HttpsReceiver:
             self._cond.notify_all()
 
     def wait_for(self, count: int, timeout: float = 10.0) -> bool:
-        """Wait until at least ``count`` requests were recorded; ``False`` after ``timeout``."""
+        """Wait until at least ``count`` deliveries were received; ``False`` after ``timeout``."""
         with self._cond:
             return self._cond.wait_for(lambda: len(self.requests) >= count, timeout)
 

@@ -11,8 +11,11 @@ import threading
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
+import onence_emulator
 import requests
+from onence_emulator.app import create_app
 from onence_emulator.harness import EmulatorProcess
+from onence_emulator.settings import Settings
 from onence_emulator.store import DB_FILE
 
 from tests.conftest import EmulatorApi
@@ -190,3 +193,12 @@ def test_secrets_never_reach_stdout_or_the_log(receiver) -> None:
         assert secret not in stdout
         assert secret not in log
         assert secret not in observed
+
+
+def test_version_comes_from_the_one_version_file() -> None:
+    version_file = Path(__file__).resolve().parents[2] / "provider" / "pulumi_onence" / "VERSION"
+    version = version_file.read_text().strip()
+    result = _run_cli("--version")
+    assert (result.returncode, result.stdout) == (0, f"onence-emulator {version}\n")
+    assert onence_emulator.__version__ == version
+    assert create_app(Settings()).version == version
