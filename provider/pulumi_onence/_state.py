@@ -5,14 +5,15 @@ Terraform's providers: the state is what 1NCE answered (live), plus the headers 
 applied (1NCE may mask or omit them, so they are never taken from an answer), plus the
 Pulumi-only inputs (``adoptId``, ``restartIfFailed``) as declared. No API call is made here.
 
-The property names are a promise of the first release (existing stacks hold them); the key
-lists below come from the ``TypedDict`` models, so they are written once.
+The property names are a promise of the first release (existing stacks hold them); they are
+written once, in :class:`Prop`, and the key lists come from it.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any, TypedDict
+from enum import StrEnum
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from ._models import Integration
@@ -23,39 +24,36 @@ __all__ = [
     "INPUT_KEYS",
     "OUTPUT_KEYS",
     "SPEC_KEYS",
-    "StateComputed",
-    "StateInputs",
+    "Prop",
     "build_state",
     "computed_of",
     "ordered_types",
 ]
 
 
-class StateInputs(TypedDict, total=False):
-    """What a user declares, as stored in state."""
+class Prop(StrEnum):
+    """The resource's properties, named as in state (and on the wire: 1NCE's camelCase)."""
 
-    name: str
-    url: str
-    headers: dict[str, str]
-    eventTypes: list[str]
-    jsonPayloadEnabled: bool
-    adoptId: str
-    restartIfFailed: bool
-
-
-class StateComputed(TypedDict, total=False):
-    """What 1NCE fills in."""
-
-    state: str | None
-    createdTime: str | None
-    updatedTime: str | None
-    lastSuccessfulMessageDelivery: str | None
+    NAME = "name"
+    URL = "url"
+    HEADERS = "headers"
+    EVENT_TYPES = "eventTypes"
+    JSON_PAYLOAD_ENABLED = "jsonPayloadEnabled"
+    ADOPT_ID = "adoptId"
+    RESTART_IF_FAILED = "restartIfFailed"
+    STATE = "state"
+    CREATED_TIME = "createdTime"
+    UPDATED_TIME = "updatedTime"
+    LAST_SUCCESSFUL_MESSAGE_DELIVERY = "lastSuccessfulMessageDelivery"
 
 
-INPUT_KEYS: tuple[str, ...] = tuple(StateInputs.__annotations__)
+_PROPS = tuple(p.value for p in Prop)
+#: What a user declares, as stored in state.
+INPUT_KEYS: tuple[str, ...] = _PROPS[:7]
 #: The inputs that describe the webhook in 1NCE (the rest only steer the provider).
 SPEC_KEYS: tuple[str, ...] = INPUT_KEYS[:5]
-COMPUTED_KEYS: tuple[str, ...] = tuple(StateComputed.__annotations__)
+#: What 1NCE fills in.
+COMPUTED_KEYS: tuple[str, ...] = _PROPS[7:]
 OUTPUT_KEYS: tuple[str, ...] = INPUT_KEYS + COMPUTED_KEYS
 #: The default name the resource class proposes; ``check`` uses it only for a new resource.
 AUTO_NAME_KEY = "__autoName"
@@ -100,20 +98,20 @@ def build_state(
     """
     state: dict[str, Any] = {
         key: declared[key]
-        for key in ("adoptId", "restartIfFailed")
+        for key in (Prop.ADOPT_ID, Prop.RESTART_IF_FAILED)
         if declared.get(key) is not None
     }
-    state["name"] = live.name or declared.get("name")
-    state["url"] = live.url if live.url is not None else declared.get("url")
+    state[Prop.NAME] = live.name or declared.get(Prop.NAME)
+    state[Prop.URL] = live.url if live.url is not None else declared.get(Prop.URL)
     if applied_headers is not None:
-        state["headers"] = {str(k): str(v) for k, v in applied_headers.items()}
-    state["eventTypes"] = ordered_types(declared.get("eventTypes"), list(live.event_types))
-    state["jsonPayloadEnabled"] = live.json_payload_enabled
+        state[Prop.HEADERS] = {str(k): str(v) for k, v in applied_headers.items()}
+    state[Prop.EVENT_TYPES] = ordered_types(declared.get(Prop.EVENT_TYPES), list(live.event_types))
+    state[Prop.JSON_PAYLOAD_ENABLED] = live.json_payload_enabled
     for key, value in computed_of(live).items():
         if value is None and fallback is not None:
             value = fallback.get(key)
         state[key] = value
-    return state
+    return {str(key): value for key, value in state.items()}  # plain keys: JSON
 
 
 def _plain(value: Any) -> Any:

@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 from onence_emulator.harness import EmulatorProcess
 from onence_emulator.receiver import HttpsReceiver
-from pulumi_onence import _provider
+from pulumi_onence import _lifecycle
 from pulumi_onence._client import OnenceClient
 from pulumi_onence._config import Settings
 from pulumi_onence._errors import ForbiddenError, OnenceError
@@ -435,7 +435,7 @@ def test_an_adopting_check_gives_up_early_when_1nce_does_not_answer(
     # best-effort read of an adopting check: with the limit at 0.3 s the read gives up on
     # answers that take 2 s, and the declared values stand in, with a warning.
     existing = made_by_hand(client)
-    monkeypatch.setattr(_provider, "ADOPTION_CHECK_TIMEOUT_S", 0.3)
+    monkeypatch.setattr(_lifecycle, "ADOPTION_CHECK_TIMEOUT_S", 0.3)
     emulator.admin.add_fault("latency", method="GET", latency_ms=2000)
     warnings: list[str] = []
     provider = WebhookProvider(client, warn=warnings.append)
@@ -559,7 +559,7 @@ def test_every_refresh_of_a_failed_webhook_quotes_1nce_error(
     created = provider.create(inputs(provider, url=receiver.url + "/hook"))
     fail_webhook(emulator_with_receiver, receiver)
     first = outs(provider.read(created.id, outs(created)))
-    provider._forget_listing()  # a later refresh, in a new plugin process
+    provider._life.forget_listing()  # a later refresh, in a new plugin process
     emulator_with_receiver.admin.clear_calls()
 
     again = outs(provider.read(created.id, first))
