@@ -1,13 +1,11 @@
 """Messages a user sees in the output of ``pulumi up`` / ``pulumi refresh``.
 
-Inside the dynamic-provider plugin (``python -m pulumi.dynamic``) ``pulumi.log`` has no
-engine connection and only prints to stderr, which the CLI shows as a plain info line. The
-engine does pass the plugin its own address as the last command-line argument, so a message
-is sent there as a real ``warning:``/``error:`` diagnostic; stderr remains the fallback.
-
-The SDK hands a provider method no resource URN, but its gRPC handler (a caller of the
-method) holds the request, which has one: the message is attached to that resource, so it is
-shown under the resource's name rather than the stack's.
+A provider process has no ``pulumi.log`` connection to the engine, but the engine passes it its
+own address on the command line, so a message is sent there as a real ``warning:``/``error:``
+diagnostic attached to the resource; stderr remains the fallback. The dynamic provider's plugin
+(``python -m pulumi.dynamic``) hands a provider method no URN, so :func:`warn` and friends find
+it in the calling gRPC handler's request; the provider plugin knows its address and each call's
+URN and uses :func:`send` directly.
 """
 
 from __future__ import annotations
@@ -17,7 +15,7 @@ import sys
 import threading
 from typing import Any
 
-__all__ = ["engine_address", "error", "info", "resource_urn", "warn"]
+__all__ = ["engine_address", "error", "info", "resource_urn", "send", "warn"]
 
 _ADDRESS = re.compile(r"^[\w.\-\[\]:]+:\d{1,5}$")
 #: How many calling frames are searched for the engine's request (client code included).
@@ -65,19 +63,25 @@ def _engine_stub(address: str) -> Any:
         return _stub
 
 
-def _send(severity: str, message: str) -> None:
-    address = engine_address()
+def send(severity: str, message: str, *, address: str | None, urn: str) -> None:
+    """``message`` as an engine diagnostic (``warning``, ``info``, ``error``) on ``urn``; on
+    stderr when there is no engine to send it to."""
     if address is not None:
         try:
             from pulumi.runtime.proto import engine_pb2
 
             level = getattr(engine_pb2, severity.upper())
-            request = engine_pb2.LogRequest(severity=level, message=message, urn=resource_urn())
+            request = engine_pb2.LogRequest(severity=level, message=message, urn=urn)
             _engine_stub(address).Log(request, timeout=5)
             return
         except Exception as exc:  # a lost message must not fail the operation
             print(f"(engine log unavailable: {type(exc).__name__})", file=sys.stderr)
     print(f"{severity}: {message}", file=sys.stderr, flush=True)
+
+
+def _send(severity: str, message: str) -> None:
+    address = engine_address()
+    send(severity, message, address=address, urn=resource_urn() if address else "")
 
 
 def warn(message: str) -> None:

@@ -101,37 +101,45 @@ class _Wire(BaseModel):
 
 
 class _WebhookFields(_Wire):
-    """What 1NCE stores about a webhook besides its name."""
+    """What 1NCE stores about a webhook besides its name (each field documented once, here: the
+    plugin's schema and the docs read these descriptions)."""
 
-    url: Url
-    headers: Headers | None = Field(default=None, repr=False)
-    event_types: EventTypes
-    json_payload_enabled: StrictBool = False
+    url: Url = Field(
+        description="The HTTPS endpoint 1NCE posts to. Placeholders :iccid:, :imsi: and :ip: are "
+        "filled in per device; internationalised domains in punycode; no user:password@ (send "
+        "credentials in headers). Changing it updates the webhook in place."
+    )
+    headers: Headers | None = Field(
+        default=None,
+        repr=False,
+        description="Header name to value, sent with every delivery (Latin-1 strings; "
+        "placeholders allowed). Always secret. When left out, the headers 1NCE holds are not "
+        "managed (a webhook `pulumi import` brought in keeps them).",
+    )
+    event_types: EventTypes = Field(
+        description="The event types to forward: a non-empty set of TELEMETRY_DATA, LIFECYCLE, "
+        "ERROR, GEOFENCE, LOCATION (order kept, duplicates dropped)."
+    )
+    json_payload_enabled: StrictBool = Field(
+        default=False,
+        description="Forward device payloads that parse as JSON as JSON instead of base64.",
+    )
 
     def event_type_values(self) -> list[str]:
         """Event types as plain strings, in declared order."""
         return [e.value for e in self.event_types]
 
 
+_NAME = (
+    "The webhook's name in 1NCE, 1 to 128 characters. Left out: <resource name>-<7 characters>, "
+    "the same on every run of the stack. 1NCE cannot rename, so changing it replaces the webhook."
+)
+
+
 class WebhookSpec(_WebhookFields):
-    """A webhook to create: what ``create`` sends.
+    """A webhook to create: what ``create`` sends (the fields are described where declared)."""
 
-    Parameters
-    ----------
-    name:
-        1 to 128 characters; 1NCE cannot rename, so a new name means a new webhook.
-    url:
-        ``https://`` URL, no ``user:password@``; placeholders ``:iccid:``, ``:imsi:``, ``:ip:``
-        are allowed. Internationalised domains must be given in punycode.
-    headers:
-        Header name to value, strings only (Latin-1); values are secrets. Placeholders allowed.
-    event_types:
-        A non-empty set of ``EventType`` values (order kept, duplicates dropped).
-    json_payload_enabled:
-        Forward parsable payloads as JSON instead of base64 (default ``False``).
-    """
-
-    name: Name
+    name: Name = Field(description=_NAME)
     headers: Headers = Field(default_factory=dict, repr=False)
 
     @classmethod
@@ -168,9 +176,17 @@ class WebhookInputs(_WebhookFields):
     ``headers`` left out (``None``) are not managed: 1NCE keeps whatever it holds.
     """
 
-    name: Name | None = None
-    adopt_id: IntegrationId | None = None
-    restart_if_failed: StrictBool = False
+    name: Name | None = Field(default=None, description=_NAME)
+    adopt_id: IntegrationId | None = Field(
+        default=None,
+        description="Manage this existing 1NCE integration (its id) instead of creating one: no "
+        "write, no replacement; the next `pulumi up` changes what the declaration changes.",
+    )
+    restart_if_failed: StrictBool = Field(
+        default=False,
+        description="Restart the webhook in `pulumi up --refresh` when 1NCE has disabled it "
+        "(INTEGRATION_FAILED after five failed deliveries in a row).",
+    )
 
     #: camelCase property names, as in Pulumi state.
     PROPERTIES: ClassVar[tuple[str, ...]]
@@ -289,12 +305,23 @@ class Integration(_ApiView):
     id: str
     name: str = ""
     type: str = "WEBHOOK"
-    state: IntegrationState | None = None
+    state: IntegrationState | None = Field(
+        default=None,
+        description="The webhook's state in 1NCE: ROLLOUT_DONE (deployed, waiting for its first "
+        "message), INTEGRATION_ACTIVE (delivering) or INTEGRATION_FAILED (1NCE stopped "
+        "delivering after failed deliveries: fix the endpoint, then restart it).",
+    )
     event_types: list[str] = Field(default_factory=list)
     json_payload_enabled: bool = False
-    created_time: str | None = None
-    updated_time: str | None = None
-    last_successful_message_delivery: str | None = None
+    created_time: str | None = Field(
+        default=None, description="When 1NCE created the webhook (ISO 8601)."
+    )
+    updated_time: str | None = Field(
+        default=None, description="When the webhook last changed in 1NCE (ISO 8601)."
+    )
+    last_successful_message_delivery: str | None = Field(
+        default=None, description="When 1NCE last delivered a device message to the endpoint."
+    )
     url: str | None = None
     headers: dict[str, str] | None = Field(default=None, repr=False)
     error: Any = Field(default=None, repr=False)

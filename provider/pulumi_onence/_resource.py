@@ -19,7 +19,6 @@ Example::
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Mapping, Sequence
 from enum import Enum
 from typing import Any, overload
@@ -28,27 +27,13 @@ import pulumi
 from pulumi import Input, Output, ResourceOptions
 from pulumi.dynamic import Resource
 
+from ._naming import default_name
 from ._provider import WebhookProvider
 from ._secret_url import looks_secret
 from ._state import AUTO_NAME_KEY, COMPUTED_KEYS, SPEC_KEYS
-from ._vocabulary import MAX_NAME_LENGTH, EventType
+from ._vocabulary import EventType
 
 __all__ = ["Webhook", "WebhookArgs", "default_name"]
-
-_SUFFIX_LENGTH = 7
-_ALPHABET = "abcdefghijklmnopqrstuvwxyz0123456789"
-
-
-def default_name(resource_name: str, project: str, stack: str) -> str:
-    """``<resource name>-<7 characters>``, random-looking but the same on every run of a stack.
-
-    Derived from project, stack and resource name, so a preview shows the name ``up`` will
-    create and two stacks of one program do not collide.
-    """
-    digest = hashlib.sha256(f"{project}\x00{stack}\x00{resource_name}".encode()).digest()
-    suffix = "".join(_ALPHABET[b % len(_ALPHABET)] for b in digest[:_SUFFIX_LENGTH])
-    prefix = resource_name[: MAX_NAME_LENGTH - _SUFFIX_LENGTH - 1]
-    return f"{prefix}-{suffix}"
 
 
 def _event_type_values(value: Any) -> Any:

@@ -36,6 +36,7 @@ from .._fleet import (
 )
 from .._import_plan import DECLARE, MANAGED, ImportPlan, config_lines, plan_import, render_python
 from .._models import Integration
+from .._naming import default_name
 from .._stack import StackWriter
 from ._shell import ExitStatus, Runtime, UsageError, in_parallel, print_rows, read_stack, using
 
@@ -190,8 +191,6 @@ def _declared_names(
     unnamed = [d for d in declared if not d.name and not d.adopt_id and d.resource]
     stack = stack_name() if unnamed else None
     if stack:
-        from .._resource import default_name  # loads the Pulumi SDK: only when needed
-
         names |= {default_name(d.resource, project.name, stack) for d in unnamed}
     return names
 

@@ -1,0 +1,5 @@
+"""``python -m pulumi_onence.plugin``: the onence provider plugin."""
+
+from . import main
+
+main()

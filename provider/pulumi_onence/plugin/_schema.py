@@ -1,0 +1,149 @@
+"""The package schema of the ``onence`` provider plugin: what every Pulumi language sees.
+
+A Pulumi YAML program is typed by it, ``pulumi package gen-sdk`` makes the TypeScript, Go, C# and
+Python SDKs from it, and ``pulumi import --generate-code`` writes declarations with it. Property
+names are the state's (``_state.Prop``); descriptions come from the models' fields, where each is
+written once.
+"""
+
+from __future__ import annotations
+
+import json
+from functools import cache
+from typing import Any
+
+from .._config import CONFIG_KEYS, DEFAULT_API_URL, ENV_VARS
+from .._models import Integration, WebhookInputs
+from .._state import COMPUTED_KEYS, INPUT_KEYS, Prop
+from .._tokens import PACKAGE, PLUGIN_WEBHOOK
+from .._version import __version__
+from .._vocabulary import EventType
+
+__all__ = ["EVENT_TYPE", "schema", "schema_json"]
+
+EVENT_TYPE = f"{PACKAGE}:index:EventType"
+_REPOSITORY = "https://github.com/pulumi-onence/pulumi-onence"
+
+_EVENT_DOCS = {
+    EventType.TELEMETRY_DATA: "Device telemetry (payloads devices send over UDP, CoAP or LwM2M).",
+    EventType.LIFECYCLE: "SIM lifecycle events (attach, detach, state changes).",
+    EventType.ERROR: "Errors 1NCE reports, such as a webhook it disabled.",
+    EventType.GEOFENCE: "Geofence enter and exit events.",
+    EventType.LOCATION: "Device location updates.",
+}
+
+
+def _described(model: type[Any], attribute: str) -> str:
+    description = model.model_fields[attribute].description
+    if not description:
+        raise AssertionError(f"{model.__name__}.{attribute} has no description")
+    return str(description)
+
+
+def _input_properties() -> dict[str, dict[str, Any]]:
+    fields = {(f.alias or name): name for name, f in WebhookInputs.model_fields.items()}
+    types: dict[str, dict[str, Any]] = {
+        Prop.NAME: {"type": "string"},
+        Prop.URL: {"type": "string"},
+        Prop.HEADERS: {
+            "type": "object",
+            "additionalProperties": {"type": "string"},
+            "secret": True,
+        },
+        Prop.EVENT_TYPES: {"type": "array", "items": {"$ref": f"#/types/{EVENT_TYPE}"}},
+        Prop.JSON_PAYLOAD_ENABLED: {"type": "boolean", "default": False},
+        Prop.ADOPT_ID: {"type": "string"},
+        Prop.RESTART_IF_FAILED: {"type": "boolean", "default": False},
+    }
+    return {
+        key: {**types[key], "description": _described(WebhookInputs, fields[key])}
+        for key in INPUT_KEYS
+    }
+
+
+def _computed_properties() -> dict[str, dict[str, Any]]:
+    fields = {(f.alias or name): name for name, f in Integration.model_fields.items()}
+    return {
+        key: {"type": "string", "description": _described(Integration, fields[key])}
+        for key in COMPUTED_KEYS
+    }
+
+
+def _config() -> dict[str, dict[str, Any]]:
+    """The provider's configuration: ``onence:apiUrl``, ``onence:username``, ``onence:password``."""
+    described = {
+        "api_url": f"The 1NCE Management API's base URL (default {DEFAULT_API_URL}); http:// only "
+        "for a loopback host, such as the local emulator.",
+        "username": "The 1NCE API user (1NCE portal, API Access).",
+        "password": "The 1NCE API user's password.",
+    }
+    variables: dict[str, dict[str, Any]] = {}
+    for setting, key in CONFIG_KEYS.items():
+        prop: dict[str, Any] = {
+            "type": "string",
+            "description": described[setting],
+            "defaultInfo": {"environment": [ENV_VARS[setting]]},
+        }
+        if setting == "password":
+            prop["secret"] = True
+        variables[key.split(":", 1)[1]] = prop
+    return variables
+
+
+def schema() -> dict[str, Any]:
+    """The package schema as a JSON object."""
+    inputs = _input_properties()
+    outputs = {**inputs, **_computed_properties()}
+    config = _config()
+    webhook = {
+        "description": "A 1NCE Cloud Integrator webhook: 1NCE forwards device telemetry and "
+        "lifecycle events to an HTTPS endpoint. Import an existing one with `pulumi import "
+        f"{PLUGIN_WEBHOOK} NAME ID` (no write; headers stay as they are until declared).",
+        "inputProperties": inputs,
+        "requiredInputs": [Prop.URL.value, Prop.EVENT_TYPES.value],
+        "properties": outputs,
+        "required": [Prop.NAME.value, Prop.URL.value, Prop.EVENT_TYPES.value],
+        "replaceOnChanges": [Prop.NAME.value],
+    }
+    return {
+        "name": PACKAGE,
+        "displayName": "1NCE",
+        "version": __version__,
+        "description": "Manage 1NCE Cloud Integrator webhooks as code, from every Pulumi language.",
+        "keywords": ["pulumi", "1nce", "iot", "webhooks", "category/network", "kind/native"],
+        "homepage": _REPOSITORY,
+        "repository": _REPOSITORY,
+        "license": "Apache-2.0",
+        "publisher": "pulumi-onence",
+        "config": {"variables": config},
+        "provider": {
+            "description": "The 1NCE provider: where the Management API is and who calls it.",
+            "inputProperties": config,
+        },
+        "types": {
+            EVENT_TYPE: {
+                "type": "string",
+                "description": "An event type a webhook can subscribe to.",
+                "enum": [
+                    {"name": e.value, "value": e.value, "description": _EVENT_DOCS[e]}
+                    for e in EventType
+                ],
+            }
+        },
+        "resources": {PLUGIN_WEBHOOK: webhook},
+        "language": {
+            "nodejs": {"packageName": "@pulumi-onence/onence", "dependencies": {}},
+            "python": {"packageName": "pulumi_onence_plugin", "pyproject": {"enabled": True}},
+            "go": {
+                "importBasePath": "github.com/pulumi-onence/pulumi-onence/sdk/go/onence",
+                "generateResourceContainerTypes": True,
+            },
+            "csharp": {"rootNamespace": "PulumiOnence", "packageReferences": {"Pulumi": "3.*"}},
+        },
+    }
+
+
+@cache
+def schema_json() -> str:
+    """The schema as the engine asks for it (``GetSchema``)."""
+    return json.dumps(schema(), indent=2, sort_keys=False)
