@@ -1,9 +1,11 @@
-"""Drive the real dynamic-provider plugin (``python -u -m pulumi.dynamic``) over gRPC, as the
-Pulumi engine does, with a stand-in engine that records the plugin's log messages. The protocol
-tests and the benchmark's probe share it."""
+"""Drive a real provider plugin over gRPC, as the Pulumi engine does, with a stand-in engine that
+records the plugin's log messages: the dynamic provider's (``python -u -m pulumi.dynamic``) or
+the onence plugin (``python -u -m pulumi_onence.plugin``). The protocol tests and the
+benchmark's probe share it."""
 
 from __future__ import annotations
 
+import contextlib
 import os
 import queue
 import subprocess
@@ -22,13 +24,15 @@ from onence_devtools.stack import REPO_ROOT as REPO
 
 
 class RecordingEngine(engine_pb2_grpc.EngineServicer):
-    """The engine's Log endpoint, keeping (severity, message) pairs."""
+    """The engine's Log endpoint, keeping (severity, message) pairs and the URN of each."""
 
     def __init__(self) -> None:
         self.logs: list[tuple[int, str]] = []
+        self.urns: list[str] = []
 
     def Log(self, request: engine_pb2.LogRequest, context: Any) -> empty_pb2.Empty:  # noqa: N802 (gRPC name)
         self.logs.append((request.severity, request.message))
+        self.urns.append(request.urn)
         return empty_pb2.Empty()
 
 
@@ -45,15 +49,30 @@ def recording_engine() -> Iterator[tuple[RecordingEngine, str]]:
         server.stop(0)
 
 
-@contextmanager
 def dynamic_plugin(
     engine_address: str, project: str = "fleet", timeout: float = 60.0
+) -> contextlib.AbstractContextManager[provider_pb2_grpc.ResourceProviderStub]:
+    """The dynamic provider's plugin, started as the engine starts it."""
+    return provider_plugin("pulumi.dynamic", engine_address, project, timeout)
+
+
+def onence_plugin(
+    engine_address: str, project: str = "fleet", timeout: float = 60.0
+) -> contextlib.AbstractContextManager[provider_pb2_grpc.ResourceProviderStub]:
+    """The onence provider plugin (``pulumi-resource-onence``), started as the engine starts it."""
+    return provider_plugin("pulumi_onence.plugin", engine_address, project, timeout)
+
+
+@contextmanager
+def provider_plugin(
+    module: str, engine_address: str, project: str = "fleet", timeout: float = 60.0
 ) -> Iterator[provider_pb2_grpc.ResourceProviderStub]:
-    """Start the plugin as the engine does (cwd = project root), yield a connected stub."""
+    """Start ``python -u -m MODULE ENGINE`` as the engine does (cwd = project root), yield a
+    connected stub (its stderr lines in ``stub.stderr_lines``)."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("ONENCE_")}
     env["PULUMI_PROJECT"] = project
     process = subprocess.Popen(
-        [sys.executable, "-u", "-m", "pulumi.dynamic", engine_address],
+        [sys.executable, "-u", "-m", module, engine_address],
         cwd=REPO,
         env=env,
         stdout=subprocess.PIPE,

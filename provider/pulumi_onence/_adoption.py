@@ -108,14 +108,14 @@ def _resolve_conflict(
             "webhook with this name"
         )
         fix = (
-            f'adopt it with adopt_id="{holder.id}" (and its name), or delete it '
-            "(in the 1NCE portal or from its own stack) before creating this one"
+            f'adopt it with adoptId "{holder.id}" (adopt_id= in Python) and its name, or delete '
+            "it (in the 1NCE portal or from its own stack) before creating this one"
         )
     else:
         detail = f": another webhook holds this URL but {unknown}"
         fix = (
-            "find it with `onence status` or in the 1NCE portal, then adopt it with "
-            "adopt_id= or delete it"
+            "find it with `onence status` or in the 1NCE portal, then adopt it with adoptId "
+            "(adopt_id= in Python) or delete it"
         )
     raise conflict.amended(detail, fix=fix) from None
 

@@ -138,7 +138,7 @@ def test_a_webhook_with_the_url_and_another_name_is_never_taken(
     assert adopted == []
     assert first.id in text
     assert "'first-owner'" in text
-    assert f'adopt_id="{first.id}"' in text
+    assert f'adopt it with adoptId "{first.id}" (adopt_id= in Python)' in text
     assert SECRET not in text
     assert "\n" not in text
     assert len(client.list_webhooks()) == 4
