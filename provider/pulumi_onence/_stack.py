@@ -32,6 +32,7 @@ from typing import Any, Protocol
 from ._errors import ConfigurationError
 from ._redact import redact
 from ._state import AUTO_NAME_KEY
+from ._tokens import DYNAMIC_WEBHOOK, WEBHOOK_TYPES
 
 __all__ = [
     "WEBHOOK_TYPE",
@@ -47,7 +48,7 @@ __all__ = [
     "webhooks_from_export",
 ]
 
-WEBHOOK_TYPE = "pulumi-python:dynamic/onence:Webhook"
+WEBHOOK_TYPE = DYNAMIC_WEBHOOK
 """The resource type token of :class:`pulumi_onence.Webhook` in a stack's state."""
 
 _SECRET_SIG_KEY = "4dabf18193072939515e22adb298388d"  # noqa: S105 - a marker, not a secret
@@ -292,7 +293,7 @@ def state_from_export(doc: Any) -> StackState:
             break
     found: list[StackWebhook] = []
     for res in resources:
-        if res.get("type") != WEBHOOK_TYPE or res.get("delete"):
+        if res.get("type") not in WEBHOOK_TYPES or res.get("delete"):
             continue
         id_ = _plain(res.get("id"))
         if not id_:
@@ -316,7 +317,7 @@ def state_from_export(doc: Any) -> StackState:
     pending: list[PendingWebhook] = []
     for op in deployment.get("pending_operations") or []:
         res = _object(_object(op).get("resource"))
-        if res.get("type") != WEBHOOK_TYPE or _object(op).get("type") != "creating":
+        if res.get("type") not in WEBHOOK_TYPES or _object(op).get("type") != "creating":
             continue
         inputs = _object(res.get("inputs"))
         name_in = _plain(inputs.get("name")) or _plain(inputs.get(AUTO_NAME_KEY))

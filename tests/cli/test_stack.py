@@ -28,10 +28,12 @@ SECRET = {
 }
 
 
-def webhook_resource(resource: str, id_: str, **outputs: object) -> dict[str, object]:
+def webhook_resource(
+    resource: str, id_: str, type_: str = WEBHOOK_TYPE, **outputs: object
+) -> dict[str, object]:
     return {
-        "urn": f"urn:pulumi:dev::proj::{WEBHOOK_TYPE}::{resource}",
-        "type": WEBHOOK_TYPE,
+        "urn": f"urn:pulumi:dev::proj::{type_}::{resource}",
+        "type": type_,
         "id": id_,
         "outputs": {
             "name": f"{resource}-hook",
@@ -74,6 +76,14 @@ class TestWebhooksFromExport:
             StackWebhook("telemetry", "id-1", "telemetry-hook"),
             StackWebhook("errors", "id-2", "errors-hook"),
         ]
+
+    def test_finds_webhooks_of_the_provider_plugin_too(self):
+        doc = export_doc(
+            webhook_resource("dynamic", "id-1"),
+            webhook_resource("plugin", "id-2", type_="onence:index:Webhook"),
+        )
+
+        assert [w.id for w in webhooks_from_export(doc)] == ["id-1", "id-2"]
 
     def test_ignores_other_resource_types(self):
         other = {

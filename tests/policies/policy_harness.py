@@ -203,11 +203,16 @@ class Analyzer:
         )
         return self.servicer.Analyze(request, None)
 
-    def analyze_stack(self, resources: list[tuple[str, Mapping[str, Any]]]) -> Any:
+    def analyze_stack(
+        self,
+        resources: list[tuple[str, Mapping[str, Any]]],
+        *,
+        resource_type: str = onence_rules.WEBHOOK_TYPE,
+    ) -> Any:
         request = analyzer_pb2.AnalyzeStackRequest(
             resources=[
                 analyzer_pb2.AnalyzerResource(
-                    type=onence_rules.WEBHOOK_TYPE,
+                    type=resource_type,
                     properties=to_struct(props),
                     urn=urn(name),
                     name=name,

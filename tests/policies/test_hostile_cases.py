@@ -1,6 +1,7 @@
 """The hostile-input table through the pack's analyzer servicer: each case gets exactly its
 expected findings, and no diagnostic carries a planted secret (the engine tests run the same
-table through `pulumi preview` and `up`)."""
+table through `pulumi preview` and `up`). Every case is judged twice, as the dynamic resource
+and as the plugin's ``onence:index:Webhook``: the pack judges both alike."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from typing import Any
 import pytest
 from google.protobuf import json_format
 from pulumi.runtime.proto import analyzer_pb2
+from pulumi_onence._tokens import WEBHOOK_TYPES
 
 from tests.policies.hostile_cases import CASES, PLANTED, Case
 from tests.policies.policy_harness import SECRET, Analyzer, as_secret
@@ -41,9 +43,12 @@ def test_the_table_covers_every_group_with_at_least_40_hostile_inputs() -> None:
     }
 
 
+@pytest.mark.parametrize("resource_type", WEBHOOK_TYPES)
 @pytest.mark.parametrize("c", CASES, ids=lambda c: c.resource)
-def test_each_case_gets_exactly_its_findings(analyzer: Analyzer, c: Case) -> None:
-    response = analyzer.analyze(wire(c), name=c.resource)
+def test_each_case_gets_exactly_its_findings(
+    analyzer: Analyzer, c: Case, resource_type: str
+) -> None:
+    response = analyzer.analyze(wire(c), name=c.resource, resource_type=resource_type)
     found = {(LEVELS[d.enforcementLevel], d.policyName) for d in response.diagnostics}
     resource_expect = {e for e in c.expect if e[1] != "webhook-urls-unique"}
     assert found == resource_expect
@@ -52,8 +57,12 @@ def test_each_case_gets_exactly_its_findings(analyzer: Analyzer, c: Case) -> Non
         assert secret not in text
 
 
-def test_stack_rules_find_the_duplicates_in_the_table(analyzer: Analyzer) -> None:
-    response = analyzer.analyze_stack([(c.resource, wire(c)) for c in CASES])
+@pytest.mark.parametrize("resource_type", WEBHOOK_TYPES)
+def test_stack_rules_find_the_duplicates_in_the_table(
+    analyzer: Analyzer, resource_type: str
+) -> None:
+    cases = [(c.resource, wire(c)) for c in CASES]
+    response = analyzer.analyze_stack(cases, resource_type=resource_type)
     found = {
         (LEVELS[d.enforcementLevel], d.policyName, d.urn.rpartition("::")[2])
         for d in response.diagnostics
@@ -67,3 +76,9 @@ def test_stack_rules_find_the_duplicates_in_the_table(analyzer: Analyzer) -> Non
     text = json_format.MessageToJson(response)
     for secret in (*PLANTED, SECRET):
         assert secret not in text
+
+
+def test_other_resource_types_are_left_alone(analyzer: Analyzer) -> None:
+    bad = wire(next(c for c in CASES if c.expect))
+    response = analyzer.analyze(bad, resource_type="onence:index:WebhookVerification")
+    assert [d.policyName for d in response.diagnostics] == []

@@ -41,7 +41,9 @@ def test_other_resource_types_are_not_applicable(policy: ResourceValidationPolic
         policy, props, resource_type="aws:s3/bucket:Bucket", config=configured(policy, "a.b")
     )
     assert outcome.messages == []
-    assert outcome.not_applicable == "not a 1NCE webhook (pulumi-python:dynamic/onence:Webhook)"
+    assert outcome.not_applicable == (
+        "not a 1NCE webhook (pulumi-python:dynamic/onence:Webhook, onence:index:Webhook)"
+    )
 
 
 def test_policy_names_are_unique_kebab_case_with_a_sentence_description() -> None:

@@ -25,7 +25,7 @@ import requests
 from onence_emulator.harness import EmulatorProcess, wait_until
 from onence_emulator.receiver import HttpsReceiver
 from pulumi_onence._policy_pack import init_pack
-from pulumi_onence._stack import WEBHOOK_TYPE
+from pulumi_onence._tokens import WEBHOOK_TYPES
 
 from onence_devtools.gitops.processes import kill_session, listeners, session_members
 from onence_devtools.gitops.runners import (
@@ -233,7 +233,7 @@ class GitOpsWorld:
 
     def state_webhooks(self) -> list[dict[str, Any]]:
         return [
-            r for r in self.checkpoint().get("resources") or [] if r.get("type") == WEBHOOK_TYPE
+            r for r in self.checkpoint().get("resources") or [] if r.get("type") in WEBHOOK_TYPES
         ]
 
     def pending_creates(self) -> list[dict[str, Any]]:

@@ -23,7 +23,7 @@ from typing import Final
 
 from pulumi_policy import PolicyPack, ResourceValidationPolicy, StackValidationPolicy
 
-from .factory import POLICY_PACK_NAME, WEBHOOK_TYPE, PolicyConfigError
+from .factory import POLICY_PACK_NAME, WEBHOOK_TYPE, WEBHOOK_TYPES, PolicyConfigError
 from .header_rules import AUTH_HEADER, HEADER_NAMES_VALID, HEADER_VALUES_VALID
 from .stack_rules import ADOPTED_LIVE_VALUES, URLS_UNIQUE
 from .unknowns import NotKnownDuringPreviewError
@@ -69,6 +69,7 @@ __all__ = [
     "URL_PUBLIC_HOST",
     "URL_VALID",
     "WEBHOOK_TYPE",
+    "WEBHOOK_TYPES",
     "NotKnownDuringPreviewError",
     "PolicyConfigError",
     "build_pack",

@@ -35,12 +35,15 @@ from pulumi_policy import (
     StackValidationPolicy,
 )
 
+from .._tokens import DYNAMIC_WEBHOOK
+from .._tokens import WEBHOOK_TYPES as _WEBHOOK_TYPES
 from .unknowns import NotKnownDuringPreviewError, Unknown, plural, read
 
 __all__ = [
     "ADOPTING_NOTE",
     "POLICY_PACK_NAME",
     "WEBHOOK_TYPE",
+    "WEBHOOK_TYPES",
     "Hook",
     "PolicyConfigError",
     "resource_rule",
@@ -56,7 +59,10 @@ ADOPTING_NOTE: Final = (
 """Added to a mandatory finding on an adopting webhook, whose judged values may be live ones."""
 
 POLICY_PACK_NAME: Final = "onence-webhooks"
-WEBHOOK_TYPE: Final = "pulumi-python:dynamic/onence:Webhook"
+#: The dynamic resource's type (``pulumi_onence.Webhook``).
+WEBHOOK_TYPE: Final = DYNAMIC_WEBHOOK
+#: Every type a webhook is declared with: the dynamic resource and the plugin's; judged alike.
+WEBHOOK_TYPES: Final = _WEBHOOK_TYPES
 
 
 class PolicyConfigError(ValueError):
@@ -183,8 +189,8 @@ def resource_rule(
 
     def validate(args: ResourceValidationArgs, report: ReportViolation) -> None:
         _check_settings(args.get_config(), name, schema)
-        if args.resource_type != WEBHOOK_TYPE:
-            args.not_applicable(f"not a 1NCE webhook ({WEBHOOK_TYPE})")
+        if args.resource_type not in WEBHOOK_TYPES:
+            args.not_applicable(f"not a 1NCE webhook ({', '.join(WEBHOOK_TYPES)})")
         hook = Hook(args.name, args.urn, args.props, args.get_config(), [], args.not_applicable)
         note = ADOPTING_NOTE if hook.adopting and level == EnforcementLevel.MANDATORY else ""
         for detail in check(hook):
@@ -225,7 +231,7 @@ def stack_rule(
         hooks = [
             Hook(r.name, r.urn, r.props, config)
             for r in args.resources
-            if r.resource_type == WEBHOOK_TYPE
+            if r.resource_type in WEBHOOK_TYPES
         ]
         for hook, detail in check(hooks):
             report(f"{requirement} {detail}", hook.urn)
