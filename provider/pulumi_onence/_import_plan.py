@@ -9,6 +9,7 @@ Header values never reach a declaration: each header becomes a secret stack conf
 
 from __future__ import annotations
 
+import json
 import keyword
 import re
 from collections.abc import Iterable, Mapping, Sequence
@@ -19,6 +20,7 @@ from typing import Any
 from ._fleet import Declaration, Declared
 from ._models import EventType, Integration, is_masked_value
 from ._stack import StackState
+from ._tokens import PLUGIN_WEBHOOK
 
 __all__ = [
     "DECLARE",
@@ -28,6 +30,7 @@ __all__ = [
     "config_key",
     "config_lines",
     "plan_import",
+    "render_pulumi_import",
     "render_python",
     "resource_names",
 ]
@@ -287,6 +290,18 @@ def render_python(plan: ImportPlan, *, stored: bool) -> str:
             lines.append("    },")
         lines.append(")")
     return "\n".join(lines) + "\n"
+
+
+def render_pulumi_import(plan: ImportPlan) -> str:
+    """The file for ``pulumi import --file``: each webhook of ``plan`` as the plugin's
+    ``onence:index:Webhook``, by resource name and id (Pulumi's own import then reads it, writes
+    nothing to 1NCE, and can generate the declaration in any language)."""
+    resources = [
+        {"type": PLUGIN_WEBHOOK, "name": item.resource, "id": item.id}
+        for item in plan.to_declare
+        if item.resource is not None
+    ]
+    return json.dumps({"resources": resources}, indent=2) + "\n"
 
 
 def config_lines(plan: ImportPlan, *, stored: bool) -> list[str]:

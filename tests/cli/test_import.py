@@ -25,6 +25,7 @@ from tests.conftest import EmulatorApi
 SECRET_A = "import-secret-a-5d1c0e"
 SECRET_B = "import-secret-b-93fa27"
 SECRETS = (SECRET_A, SECRET_B, PASSWORD)
+WEBHOOK = "onence:index:Webhook"
 
 
 @pytest.fixture
@@ -376,3 +377,51 @@ def test_output_is_valid_json_only(api, emulator, stack, project):
     result = run_import("--json", "--dry-run", stack=stack, project=project)
 
     json.loads(result.out)
+
+
+def test_pulumi_import_form_lists_every_unmanaged_webhook_for_pulumi_import_file(
+    api, emulator, stack, project
+):
+    ids = account(api, emulator)
+
+    result = run_import(
+        "--format", "pulumi-import", "--out", "import.json", stack=stack, project=project
+    )
+
+    assert result.code == ExitStatus.SUCCESS, result
+    document = json.loads((project / "import.json").read_text())
+    assert document == {
+        "resources": [
+            {
+                "type": "onence:index:Webhook",
+                "name": "fleet-telemetry",
+                "id": ids["Fleet Telemetry"],
+            },
+            {"type": "onence:index:Webhook", "name": "ops", "id": ids["ops"]},
+        ]
+    }
+    assert not (project / "webhooks.yaml").exists()
+    assert "pulumi import --file" in result.out
+    assert str(project / "import.json") in result.out
+
+
+def test_pulumi_import_form_prints_to_stdout_and_reports_to_stderr(api, emulator, stack, project):
+    account(api, emulator)
+
+    result = run_import("--format", "pulumi-import", stack=stack, project=project)
+
+    assert result.code == ExitStatus.SUCCESS, result
+    assert [r["name"] for r in json.loads(result.out)["resources"]] == ["fleet-telemetry", "ops"]
+    assert "2 declarations printed" in result.err
+
+
+def test_pulumi_import_form_refuses_to_overwrite_a_file(api, emulator, stack, project):
+    account(api, emulator)
+    (project / "import.json").write_text("{}\n")
+
+    result = run_import(
+        "--format", "pulumi-import", "--out", "import.json", stack=stack, project=project
+    )
+
+    assert result.code == ExitStatus.ERROR
+    assert (project / "import.json").read_text() == "{}\n"

@@ -34,7 +34,15 @@ from .._fleet import (
     read_declared,
     render_declarations,
 )
-from .._import_plan import DECLARE, MANAGED, ImportPlan, config_lines, plan_import, render_python
+from .._import_plan import (
+    DECLARE,
+    MANAGED,
+    ImportPlan,
+    config_lines,
+    plan_import,
+    render_pulumi_import,
+    render_python,
+)
 from .._models import Integration
 from .._naming import default_name
 from .._stack import StackWriter
@@ -54,17 +62,22 @@ def add_import_parser(
         help="declare the account's webhooks that the stack does not manage yet",
         description="Read every webhook of the 1NCE account (AWS integrations left out), skip "
         "those the stack records, and declare the others for adoption without a write: "
-        "entries of the stack's fleet file (--format yaml) or Webhook(...) calls (--format "
-        "python). Header values go to secret stack config, never to a file.",
+        "entries of the stack's fleet file (--format yaml), Webhook(...) calls (--format "
+        "python), or the file for `pulumi import --file` (--format pulumi-import: the provider "
+        "plugin's onence:index:Webhook, for any Pulumi language). Header values go to secret "
+        "stack config, never to a file.",
     )
     parser.add_argument(
-        "--format", choices=("yaml", "python"), default="yaml", help="declaration format"
+        "--format",
+        choices=("yaml", "python", "pulumi-import"),
+        default="yaml",
+        help="declaration format",
     )
     parser.add_argument(
         "--out",
         type=Path,
         help="yaml: the fleet file to append to (default: the stack's webhooksFile); "
-        "python: a new file to write (default: stdout)",
+        "python, pulumi-import: a new file to write (default: stdout)",
     )
     parser.add_argument(
         "--select",
@@ -107,7 +120,7 @@ def _import(
 
     stack_file = project.webhooks_file(config)
     target = _target(args, runtime.cwd, stack_file)
-    if args.format == "python" and target is not None and target.exists():
+    if args.format != "yaml" and target is not None and target.exists():
         raise UsageError(f"{target} exists; name a new file with --out, or omit --out to print")
     declared = read_declared(stack_file)
     if target is not None and target != stack_file and args.format == "yaml":
@@ -123,7 +136,7 @@ def _import(
     plan = plan_import(live, details, state, declared, declared_names, keys, args.select)
 
     to_declare = plan.to_declare
-    code = render_python(plan, stored=args.write_config) if args.format == "python" else None
+    code = _render(plan, args)
     if to_declare and not args.dry_run:
         # The secrets first: a declaration whose key is missing would fail `pulumi up`.
         if args.write_config:
@@ -149,16 +162,25 @@ def _import(
             "webhooks": [p.to_json(_value_fate(args)) for p in plan.webhooks],
             "configToSet": config_lines(plan, stored=args.write_config),
         }
-        if args.format == "python" and target is None:
+        if args.format != "yaml" and target is None:
             doc["code"] = code
         out.write(json.dumps(doc, indent=2, ensure_ascii=False) + "\n")
-    elif args.format == "python" and target is None:
+    elif args.format != "yaml" and target is None:
         out.write(code or "")
         _report(runtime.stderr, plan, args, None)
     else:
         _report(out, plan, args, target)
     out.flush()
     return ExitStatus.SUCCESS if plan.ok else ExitStatus.FAILED
+
+
+def _render(plan: ImportPlan, args: argparse.Namespace) -> str | None:
+    """The declarations as text (``None`` for yaml: they are appended to the fleet file)."""
+    if args.format == "python":
+        return render_python(plan, stored=args.write_config)
+    if args.format == "pulumi-import":
+        return render_pulumi_import(plan)
+    return None
 
 
 def _value_fate(args: argparse.Namespace) -> str:
@@ -228,5 +250,11 @@ def _report(out: TextIO, plan: ImportPlan, args: argparse.Namespace, target: Pat
     if lines:
         out.write("before `pulumi up`, set these secrets (pulumi prompts for each value):\n")
         out.writelines(f"  {line}\n" for line in lines)
-    if count:
+    if count and args.format == "pulumi-import":
+        where = target if target is not None else "FILE"
+        out.write(
+            f"`pulumi import --file {where} --generate-code --out PROGRAM` then imports them "
+            "without a write to 1NCE; their headers stay as 1NCE holds them until declared\n"
+        )
+    elif count:
         out.write("`pulumi up` then adopts the imported webhooks without a write to 1NCE\n")
