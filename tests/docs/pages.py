@@ -134,6 +134,8 @@ def _session_env(home: Path) -> dict[str, str]:
             # ... and the language host it installs names the real virtualenv's python, not
             # this copy's link to it (which is gone after the test).
             "ONENCE_HOST_BIN": str(REPO / ".venv" / "bin"),
+            # ... and pip's download cache is the user's, as on a newcomer's machine.
+            "PIP_CACHE_DIR": os.environ.get("PIP_CACHE_DIR", str(real_home / ".cache" / "pip")),
             "PULUMI_SKIP_UPDATE_CHECK": "true",
             "PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION": "true",
             "NO_COLOR": "1",
