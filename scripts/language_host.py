@@ -4,8 +4,9 @@ Why: the engine runs Python programs and Python policy packs through a language 
 `pulumi-language-python`. Pulumi publishes the engine itself as Go modules, but not a
 module version of that plugin, so an offline machine can build `pulumi` and still lack
 the plugin. This host implements the part of the LanguageRuntime gRPC service that
-`pulumi up/preview/refresh/destroy` and `preview --policy-pack` use, with the protobufs
-that ship in the Pulumi Python SDK:
+`pulumi up/preview/refresh/destroy`, `preview --policy-pack`, `pulumi install`,
+`pulumi import --generate-code` and `pulumi convert` use, with the protobufs that ship in
+the Pulumi Python SDK:
 
 - ``Run`` starts the program through ``pulumi-language-python-exec`` (from the SDK's Go
   module, installed beside this file), with the stack config in ``PULUMI_CONFIG``;
@@ -17,6 +18,13 @@ that ship in the Pulumi Python SDK:
   ``pip install -r requirements.txt``, streaming pip's output back; without that option it
   installs nothing and says so. Only ``toolchain: pip`` is supported; pip is not upgraded
   first (that needs the package index on every call, and the venv's own pip suffices);
+- ``GenerateProgram`` (``pulumi import --generate-code``, ``pulumi state promote``) and
+  ``GenerateProject`` (``pulumi convert --language python``) turn PCL into Python with
+  ``pulumi-codegen-python``, installed beside this file: a small Go program of this project
+  (``scripts/codegen/python``) built from the engine's own Go modules at the engine's version
+  (pkg/v3's PCL binder and Python code generator), which resolves packages through the engine's
+  schema loader; it gets one JSON request on stdin and answers on stdout. ``Link``, which
+  ``pulumi convert`` calls next, links nothing: the host generates no local SDKs to link;
 - the required-packages and about calls answer "nothing extra": everything the project
   needs comes from its virtualenv.
 
@@ -26,6 +34,7 @@ project root), as the upstream host does, else ``python3`` on PATH.
 
 from __future__ import annotations
 
+import base64
 import json
 import os
 import queue
@@ -43,8 +52,13 @@ from typing import Any
 import grpc
 from google.protobuf import empty_pb2, json_format
 from pulumi.runtime.proto import language_pb2, language_pb2_grpc, plugin_pb2
+from pulumi.runtime.proto.codegen import hcl_pb2
 
 EXEC_SCRIPT = "pulumi-language-python-exec"
+# Turns PCL into Python (scripts/codegen/python, installed beside this file by provide-engine.sh).
+CODEGEN_HELPER = "pulumi-codegen-python"
+# Generous: binding may start provider plugins through the engine's schema loader for their schemas.
+CODEGEN_TIMEOUT = 300.0
 # The exec script exits with this code after printing an error the user can act on.
 EXIT_AFTER_USER_MESSAGE = 32
 
@@ -161,12 +175,56 @@ def run_arguments(req: language_pb2.RunRequest, engine_address: str) -> list[str
     return args
 
 
+class CodegenError(Exception):
+    """Why generating Python failed, in one line: it becomes the RPC's status message."""
+
+    def __init__(self, message: str, code: grpc.StatusCode = grpc.StatusCode.UNKNOWN) -> None:
+        super().__init__(message)
+        self.code = code
+
+
+def codegen_answer(helper: Path, stdout: bytes, stderr: bytes, code: int) -> dict[str, Any]:
+    """The helper's JSON answer, or a one-line CodegenError naming what went wrong."""
+    if code != 0:
+        lines = [line.strip() for line in stderr.decode(errors="replace").splitlines()]
+        lines = [line for line in lines if line]
+        # The helper's own errors are one line; a Go panic says what happened on its first.
+        panics = [line for line in lines if line.startswith("panic:")]
+        reason = panics[0] if panics else lines[-1] if lines else f"exit code {code}"
+        raise CodegenError(f"generating Python from PCL failed ({helper.name}): {reason}")
+    try:
+        answer = json.loads(stdout)
+    except ValueError as exc:
+        raise CodegenError(f"{helper.name} did not answer with JSON: {exc}") from exc
+    if not isinstance(answer, dict):
+        raise CodegenError(f"{helper.name} answered with {type(answer).__name__}, not an object")
+    return answer
+
+
+def codegen_files(answer: Mapping[str, Any]) -> dict[str, bytes]:
+    """The answer's generated files (base64 in the JSON), by name: none after error diagnostics."""
+    files = answer.get("files", {})
+    try:
+        return {str(n): base64.b64decode(t, validate=True) for n, t in files.items()}
+    except (AttributeError, TypeError, ValueError) as exc:
+        raise CodegenError(f"{CODEGEN_HELPER} answered without readable files: {exc!r}") from exc
+
+
+def codegen_diagnostics(answer: Mapping[str, Any]) -> list[hcl_pb2.Diagnostic]:
+    """The answer's diagnostics (codegen.Diagnostic messages in protobuf JSON) as messages."""
+    try:
+        return [json_format.ParseDict(d, hcl_pb2.Diagnostic()) for d in answer["diagnostics"]]
+    except (KeyError, TypeError, json_format.ParseError) as exc:
+        raise CodegenError(f"{CODEGEN_HELPER} answered unreadable diagnostics: {exc!r}") from exc
+
+
 class LanguageHost(language_pb2_grpc.LanguageRuntimeServicer):
     """The LanguageRuntime service: programs through Run, policy packs through RunPlugin."""
 
-    def __init__(self, engine_address: str, exec_script: Path) -> None:
+    def __init__(self, engine_address: str, exec_script: Path, codegen: Path | None = None) -> None:
         self.engine_address = engine_address
         self.exec_script = exec_script
+        self.codegen = codegen or exec_script.with_name(CODEGEN_HELPER)
         self._children: set[subprocess.Popen[bytes]] = set()
         self._lock = threading.Lock()
 
@@ -300,6 +358,91 @@ class LanguageHost(language_pb2_grpc.LanguageRuntimeServicer):
         self._forget(child)
         return code
 
+    def GenerateProgram(self, request: Any, context: Any) -> Any:
+        """PCL files to Python files (``pulumi import --generate-code`` takes ``__main__.py``)."""
+        try:
+            answer = self._generate(
+                {
+                    "source": dict(request.source),
+                    "loaderTarget": request.loader_target,
+                    "strict": request.strict,
+                },
+                context,
+            )
+            files = codegen_files(answer)
+            diagnostics = codegen_diagnostics(answer)
+        except CodegenError as exc:
+            context.abort(exc.code, _one_line(exc))
+        return language_pb2.GenerateProgramResponse(source=files, diagnostics=diagnostics)
+
+    def GenerateProject(self, request: Any, context: Any) -> Any:
+        """A directory of PCL to a Python project (``pulumi convert --language python``)."""
+        try:
+            answer = self._generate(
+                {
+                    "sourceDirectory": request.source_directory,
+                    "targetDirectory": request.target_directory,
+                    "project": request.project,
+                    "localDependencies": dict(request.local_dependencies),
+                    "loaderTarget": request.loader_target,
+                    "strict": request.strict,
+                },
+                context,
+            )
+            diagnostics = codegen_diagnostics(answer)
+        except CodegenError as exc:
+            context.abort(exc.code, _one_line(exc))
+        return language_pb2.GenerateProjectResponse(diagnostics=diagnostics)
+
+    def Link(self, request: Any, context: Any) -> Any:
+        """Link local SDKs into the project: ``pulumi convert`` asks even when it has none.
+
+        Local SDKs come from GeneratePackage, which this host does not implement, so there is
+        never one to link; a request with some is refused in one line rather than half done.
+        """
+        if request.packages:
+            names = ", ".join(dep.package.name or dep.path for dep in request.packages)
+            context.abort(
+                grpc.StatusCode.UNIMPLEMENTED,
+                f"this language host (scripts/language_host.py) does not link local SDKs ({names}) "
+                "into a Python project: add their directories to requirements.txt",
+            )
+        return language_pb2.LinkResponse()
+
+    def _generate(self, payload: dict[str, Any], context: Any) -> dict[str, Any]:
+        """Run the codegen helper on one request, within the call's deadline and ours."""
+        helper = self.codegen
+        if not os.access(helper, os.X_OK):
+            raise CodegenError(
+                f"{helper} is missing: run scripts/provide-engine.sh, which builds it beside "
+                "the language host",
+                grpc.StatusCode.FAILED_PRECONDITION,
+            )
+        remaining = context.time_remaining()
+        timeout = CODEGEN_TIMEOUT if remaining is None else min(CODEGEN_TIMEOUT, remaining)
+        try:
+            child = self._spawn(
+                [str(helper)],
+                stdin=subprocess.PIPE,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+            )
+        except OSError as exc:
+            raise CodegenError(f"could not start {helper}: {exc}") from exc
+        context.add_callback(lambda: _interrupt(child))
+        try:
+            stdout, stderr = child.communicate(json.dumps(payload).encode(), timeout=timeout)
+        except subprocess.TimeoutExpired:
+            child.kill()
+            child.communicate()
+            raise CodegenError(
+                f"{helper.name} did not answer within {timeout:.0f} s",
+                grpc.StatusCode.DEADLINE_EXCEEDED,
+            ) from None
+        finally:
+            self._forget(child)
+        return codegen_answer(helper, stdout, stderr, child.returncode)
+
     def About(self, request: Any, context: Any) -> Any:
         python, env = python_command(request.info)
         version = subprocess.run(
@@ -377,6 +520,10 @@ def _output_chunks(child: subprocess.Popen[bytes]) -> Iterator[tuple[str, bytes]
             open_streams -= 1
             continue
         yield name, chunk
+
+
+def _one_line(exc: Exception) -> str:
+    return " ".join(str(exc).split()) or type(exc).__name__
 
 
 def _out(line: str) -> Any:

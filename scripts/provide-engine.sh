@@ -10,14 +10,19 @@
 # (`pulumi-language-python`) is not published as a Go module version, so we provide our own
 # (scripts/language_host.py, a small gRPC server built on the Python SDK's protobufs), next to
 # the two scripts the engine expects, taken from the pinned SDK module:
-# `pulumi-language-python-exec` and `pulumi-resource-pulumi-python`.
+# `pulumi-language-python-exec` and `pulumi-resource-pulumi-python`. Our host turns PCL into
+# Python (`pulumi import --generate-code`, `pulumi convert --language python`) with
+# `pulumi-codegen-python`, a small Go program of this project (scripts/codegen/python) built
+# against the engine's pkg/v3 module, once per engine version and helper source, into its own cache.
 #
 # Usage: scripts/provide-engine.sh            -> prints the directory to put on PATH (the
-#        checkout's .venv/bin, holding the engine, both language hosts and the SDK scripts);
+#        checkout's .venv/bin, holding the engine, both language hosts, the SDK scripts and
+#        the host's code generator);
 #        stdout is only that directory, the stages are logged to stderr
 # Env:   PULUMI_ENGINE_VERSION, PULUMI_YAML_VERSION (defaults below),
 #        ONENCE_ENGINE_CACHE (default ~/.cache/pulumi-onence/engine),
 #        ONENCE_YAML_CACHE (default: `yaml` beside the engine cache, ~/.cache/pulumi-onence/yaml),
+#        ONENCE_CODEGEN_CACHE (default: `codegen-python` beside the engine cache),
 #        ONENCE_HOST_BIN (where the language hosts go; default: this checkout's .venv/bin)
 # A recent enough `pulumi` already on PATH is used as it is: then nothing is built or linked,
 # not even the YAML language host (a Pulumi install brings its own).
@@ -30,6 +35,7 @@ cache_root="${ONENCE_ENGINE_CACHE:-$HOME/.cache/pulumi-onence/engine}"
 # Beside the engine cache, so that whoever points ONENCE_ENGINE_CACHE at a shared cache (the docs
 # tests, which run with a fresh HOME) finds the YAML host there too.
 yaml_cache_root="${ONENCE_YAML_CACHE:-$(dirname "$cache_root")/yaml}"
+codegen_cache_root="${ONENCE_CODEGEN_CACHE:-$(dirname "$cache_root")/codegen-python}"
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 log() { echo "[engine] $*" >&2; }
 
@@ -37,6 +43,7 @@ version_ge() { [ "$(printf '%s\n%s\n' "$2" "$1" | sort -V | head -n1)" = "$2" ];
 
 bin="$cache_root/v$version/bin"
 yaml_bin="$yaml_cache_root/v$yaml_version/bin"
+codegen_bin="$codegen_cache_root/v$version/bin"
 host_bin="${ONENCE_HOST_BIN:-$(cd "$here/.." && pwd)/.venv/bin}"
 
 # 1. A pulumi already on PATH that is recent enough wins (a developer's own install).
@@ -123,6 +130,43 @@ else
   log "built pulumi-language-yaml v$yaml_version into $yaml_bin"
 fi
 
+# 4. The Python code generator of our language host (scripts/codegen/python), cached by engine
+# version; its .complete marker holds a digest of the helper's source, so an edited helper is
+# rebuilt. It is built with the engine's flags and module versions, so it reuses the engine
+# build's compiled packages from Go's build cache: seconds after the engine, not minutes.
+codegen_src="$here/codegen/python"
+codegen_digest="$(cd "$codegen_src" && cat go.mod go.sum ./*.go | { sha256sum 2>/dev/null || shasum -a 256; } | cut -c1-16)"
+if [ -x "$codegen_bin/pulumi-codegen-python" ] && [ "$(cat "$codegen_bin/.complete" 2>/dev/null)" = "$codegen_digest" ]; then
+  log "using cached pulumi-codegen-python for v$version from $codegen_bin"
+else
+  command -v go >/dev/null || { log "error: Go is needed to build pulumi-codegen-python (none on PATH)"; exit 1; }
+  log "building pulumi-codegen-python (scripts/codegen/python) against pkg/v3@v$version into $codegen_bin"
+  work="$codegen_cache_root/v$version/build"
+  rm -rf "$work" "$codegen_bin" && mkdir -p "$work" "$codegen_bin"
+  cp "$codegen_src"/go.mod "$codegen_src"/go.sum "$codegen_src"/*.go "$work/"
+  cd "$work"
+  pinned="$(sed -n 's|^[[:space:]]*github.com/pulumi/pulumi/pkg/v3 v\([^ ]*\).*|\1|p' go.mod)"
+  if [ "$pinned" != "$version" ]; then
+    # Another engine version than the repository's go.mod pins: re-resolve, with the replace
+    # directives of that version's SDK (as for the engine).
+    log "codegen stage: moving pkg/v3 and sdk/v3 from v$pinned to v$version"
+    sdk_mod="$(GOFLAGS="" go mod download -json "github.com/pulumi/pulumi/sdk/v3@v$version" | sed -n 's/.*"Dir": "\(.*\)".*/\1/p')"
+    [ -d "$sdk_mod" ] || { log "error: could not download github.com/pulumi/pulumi/sdk/v3@v$version"; exit 1; }
+    sed -i.orig '/^replace /d' go.mod && rm -f go.mod.orig
+    grep -E '^replace ' "$sdk_mod/go.mod" | sed 's/^replace //' | while read -r old _ new newv; do
+      go mod edit -replace "$old=$new@$newv"
+    done
+    GOFLAGS="-mod=mod" go get "github.com/pulumi/pulumi/pkg/v3@v$version" "github.com/pulumi/pulumi/sdk/v3@v$version" >&2
+    GOFLAGS="-mod=mod" go mod tidy >&2
+  fi
+  log "codegen stage: compiling"
+  GOFLAGS="-mod=readonly" CGO_ENABLED=0 go build -trimpath -tags osusergo,grpcnotrace -ldflags "-s -w" \
+    -o "$codegen_bin/pulumi-codegen-python" . >&2
+  echo "$codegen_digest" > "$codegen_bin/.complete"
+  cd / && rm -rf "$work"
+  log "built pulumi-codegen-python into $codegen_bin"
+fi
+
 # Our language host is project code and belongs to this checkout, not to the shared cache: it
 # goes into the checkout's virtualenv (whose python has grpc and the Pulumi SDK). The engine
 # looks for its bundled plugins first on PATH, then beside its own executable, and warns when the
@@ -139,6 +183,9 @@ for tool in pulumi pulumi-language-python-exec pulumi-resource-pulumi-python; do
 done
 ln -f "$yaml_bin/pulumi-language-yaml" "$host_bin/pulumi-language-yaml" 2>/dev/null ||
   cp -f "$yaml_bin/pulumi-language-yaml" "$host_bin/pulumi-language-yaml"
+# The host finds its code generator beside itself.
+ln -f "$codegen_bin/pulumi-codegen-python" "$host_bin/pulumi-codegen-python" 2>/dev/null ||
+  cp -f "$codegen_bin/pulumi-codegen-python" "$host_bin/pulumi-codegen-python"
 # The host is installed as it is in the repository, behind a shebang for the virtualenv's python;
 # it reads the engine version it serves from the file beside it.
 { echo "#!$host_bin/python"; cat "$here/language_host.py"; } > "$host_bin/pulumi-language-python.tmp"

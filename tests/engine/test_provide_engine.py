@@ -31,15 +31,19 @@ def script_default(variable: str) -> str:
     return os.environ.get(variable) or found.group(1)
 
 
-def cached_bins() -> tuple[Path, Path]:
-    """Where the script keeps the engine and the YAML language host (the same paths it computes)."""
+def cached_bins() -> tuple[Path, Path, Path]:
+    """Where the script keeps the engine, the YAML host and the codegen helper (its own paths)."""
     engine_cache = Path(
         os.environ.get("ONENCE_ENGINE_CACHE") or Path.home() / ".cache" / "pulumi-onence" / "engine"
     )
     yaml_cache = Path(os.environ.get("ONENCE_YAML_CACHE") or engine_cache.parent / "yaml")
-    engine = engine_cache / f"v{script_default('PULUMI_ENGINE_VERSION')}" / "bin"
+    codegen_cache = Path(
+        os.environ.get("ONENCE_CODEGEN_CACHE") or engine_cache.parent / "codegen-python"
+    )
+    version = script_default("PULUMI_ENGINE_VERSION")
+    engine = engine_cache / f"v{version}" / "bin"
     yaml = yaml_cache / f"v{script_default('PULUMI_YAML_VERSION')}" / "bin"
-    return engine, yaml
+    return engine, yaml, codegen_cache / f"v{version}" / "bin"
 
 
 def require_built(*bins: Path) -> None:
@@ -61,8 +65,8 @@ def fingerprint(path: Path) -> tuple[int, int]:
 
 
 def test_cached_run_prints_one_directory_with_both_executables(tmp_path):
-    engine_bin, yaml_bin = cached_bins()
-    require_built(engine_bin, yaml_bin)
+    engine_bin, yaml_bin, codegen_bin = cached_bins()
+    require_built(engine_bin, yaml_bin, codegen_bin)
     host_bin = tmp_path / "bin"
     host_bin.mkdir()
     (host_bin / "python").symlink_to(sys.executable)
@@ -70,7 +74,12 @@ def test_cached_run_prints_one_directory_with_both_executables(tmp_path):
     # install) would be used as it is (step 1 of the script), with nothing provided.
     path = [d for d in os.environ.get("PATH", "").split(os.pathsep) if d and not has_pulumi(d)]
     env = {**os.environ, "ONENCE_HOST_BIN": str(host_bin), "PATH": os.pathsep.join(path)}
-    cached = [engine_bin / "pulumi", yaml_bin / "pulumi-language-yaml", yaml_bin / ".complete"]
+    cached = [
+        engine_bin / "pulumi",
+        yaml_bin / "pulumi-language-yaml",
+        yaml_bin / ".complete",
+        codegen_bin / "pulumi-codegen-python",
+    ]
     before = [fingerprint(p) for p in cached]
 
     runs = [
@@ -85,8 +94,14 @@ def test_cached_run_prints_one_directory_with_both_executables(tmp_path):
         assert run.stdout.splitlines() == [str(host_bin)], run.stdout
         assert "using cached pulumi v" in run.stderr
         assert "using cached pulumi-language-yaml v" in run.stderr
+        assert "using cached pulumi-codegen-python for v" in run.stderr
         assert "building" not in run.stderr, run.stderr
-    for tool in ("pulumi", "pulumi-language-yaml", "pulumi-language-python"):
+    for tool in (
+        "pulumi",
+        "pulumi-language-yaml",
+        "pulumi-language-python",
+        "pulumi-codegen-python",
+    ):
         assert os.access(host_bin / tool, os.X_OK), tool
     assert filecmp.cmp(host_bin / "pulumi-language-yaml", yaml_bin / "pulumi-language-yaml")
     assert [fingerprint(p) for p in cached] == before
