@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 
 import requests
 
-from . import events
+from . import __version__, events
 from .endpoints import refusal
 from .events import Event
 from .journal import Journal
@@ -34,7 +34,7 @@ from .settings import Settings
 from .store import Store
 
 MAX_ATTEMPTS = 5
-USER_AGENT = "onence-emulator/0.1 (1NCE Cloud Integrator emulation)"
+USER_AGENT = f"onence-emulator/{__version__} (1NCE Cloud Integrator emulation)"
 log = logging.getLogger(__name__)
 
 
