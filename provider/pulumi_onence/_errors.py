@@ -24,7 +24,8 @@ token (the client redacts them before raising).
 
 from __future__ import annotations
 
-from typing import Self
+from collections.abc import Mapping
+from typing import Any, Self
 
 from ._redact import one_line
 
@@ -43,6 +44,8 @@ __all__ = [
     "TransportError",
     "ValidationError",
     "error_for_status",
+    "in_context",
+    "label",
 ]
 
 
@@ -265,3 +268,18 @@ def error_for_status(
         return ServerError(status, message, operation=operation, api_url=api_url, fix=fix)
     cls = _BY_STATUS.get(status, ApiError)
     return cls(status, message, operation=operation, api_url=api_url, fix=fix)
+
+
+def label(name: Any, id_: str | None = None) -> str:
+    """``webhook 'NAME' (ID)``, as every message names a webhook."""
+    text = f"webhook {name!r}" if name else "webhook"
+    return f"{text} ({id_})" if id_ else text
+
+
+def in_context(operation: str, id_: str | None, props: Mapping[str, Any], exc: OnenceError) -> str:
+    """``<operation> of webhook 'NAME' (ID): <the error's own line>``, never two lines."""
+    name = props.get("name")
+    text = one_line(str(exc))
+    if name and str(name) in text:
+        return text
+    return f"{operation} of {label(name, id_)}: {text}"

@@ -26,7 +26,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol
 
-from ._errors import ConflictError, NotFoundError, OnenceError
+from ._errors import ConflictError, NotFoundError, OnenceError, in_context, label
 from ._inputs import as_headers, changed_fields, is_recorded, is_unknown, walk
 from ._redact import one_line, redact
 from ._secret_url import looks_secret
@@ -47,6 +47,7 @@ __all__ = [
     "WebhookLifecycle",
     "in_context",
     "is_unknown",
+    "label",
 ]
 
 FAILED = IntegrationState.INTEGRATION_FAILED.value
@@ -92,21 +93,6 @@ class Refreshed:
     id: str | None
     state: dict[str, Any]
     inputs: dict[str, Any]
-
-
-def label(name: Any, id_: str | None = None) -> str:
-    """``webhook 'NAME' (ID)``, as every message names a webhook."""
-    text = f"webhook {name!r}" if name else "webhook"
-    return f"{text} ({id_})" if id_ else text
-
-
-def in_context(operation: str, id_: str | None, props: Mapping[str, Any], exc: OnenceError) -> str:
-    """``<operation> of webhook 'NAME' (ID): <the error's own line>``, never two lines."""
-    name = props.get(Prop.NAME)
-    text = one_line(str(exc))
-    if name and str(name) in text:
-        return text
-    return f"{operation} of {label(name, id_)}: {text}"
 
 
 class WebhookLifecycle:

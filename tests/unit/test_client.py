@@ -275,7 +275,7 @@ def test_a_conflict_with_another_name_is_never_adopted_and_names_the_holder() ->
     assert adopted == []
     assert "theirs-7" in text
     assert "'someone-else'" in text
-    assert 'adopt_id="theirs-7"' in text
+    assert 'adopt it with adoptId "theirs-7" (adopt_id= in Python)' in text
     assert "delete it" in text
     assert "The URL is already used" in text
     assert "\n" not in text

@@ -120,6 +120,11 @@ def test_a_configuration_error_has_no_api_url() -> None:
 
 
 def test_every_error_is_exported_from_the_package() -> None:
-    for name in pulumi_onence._errors.__all__:
-        if name != "error_for_status":
-            assert getattr(pulumi_onence, name) is getattr(pulumi_onence._errors, name)
+    errors = [
+        name
+        for name in pulumi_onence._errors.__all__
+        if isinstance(getattr(pulumi_onence._errors, name), type)
+    ]
+    assert "OnenceError" in errors
+    for name in errors:
+        assert getattr(pulumi_onence, name) is getattr(pulumi_onence._errors, name)

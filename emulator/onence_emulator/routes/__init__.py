@@ -1,0 +1,1 @@
+"""The API's routers: authentication, webhooks, and the emulator's own admin namespace."""

@@ -33,6 +33,11 @@ _EVENT_DOCS = {
 }
 
 
+def _pascal(value: str) -> str:
+    """An enum value's name in the SDKs: TELEMETRY_DATA -> TelemetryData."""
+    return "".join(part.capitalize() for part in value.split("_"))
+
+
 def _described(model: type[Any], attribute: str) -> str:
     description = model.model_fields[attribute].description
     if not description:
@@ -124,13 +129,19 @@ def schema() -> dict[str, Any]:
             EVENT_TYPE: {
                 "type": "string",
                 "description": "An event type a webhook can subscribe to.",
+                # Names in PascalCase, as gen-sdk expects: TELEMETRY_DATA would become
+                # TELEMETR_Y_DATA in Python and EventType_TELEMETRY_DATA in Go.
                 "enum": [
-                    {"name": e.value, "value": e.value, "description": _EVENT_DOCS[e]}
+                    {"name": _pascal(e.value), "value": e.value, "description": _EVENT_DOCS[e]}
                     for e in EventType
                 ],
             }
         },
         "resources": {PLUGIN_WEBHOOK: webhook},
+        # SDKs from `pulumi package gen-sdk` carry this version (package.json, pyproject.toml,
+        # .csproj, pulumi-plugin.json: the engine then runs this plugin version), and the Go SDK
+        # is a module of its own (go.mod), which a program can require or replace.
+        "meta": {"supportPack": True},
         "language": {
             "nodejs": {"packageName": "@pulumi-onence/onence", "dependencies": {}},
             "python": {"packageName": "pulumi_onence_plugin", "pyproject": {"enabled": True}},
