@@ -39,7 +39,7 @@ if TYPE_CHECKING:
     from ._client import OnenceClient
     from ._models import Integration, RestartResult, TestResult, WebhookSpec
     from ._provider import WebhookProvider
-    from ._resource import Webhook, WebhookArgs
+    from ._resource import Webhook, WebhookArgs, WebhookVerification
 
 #: Loaded on first use: the client needs requests, the models pydantic, the resource the
 #: Pulumi SDK. A program that only declares webhooks loads neither requests nor pydantic.
@@ -51,6 +51,7 @@ _LAZY = {
     "WebhookSpec": "_models",
     "Webhook": "_resource",
     "WebhookArgs": "_resource",
+    "WebhookVerification": "_resource",
     "WebhookProvider": "_provider",
 }
 
@@ -97,6 +98,7 @@ __all__ = [
     "WebhookArgs",
     "WebhookProvider",
     "WebhookSpec",
+    "WebhookVerification",
     "__version__",
     "load_settings",
 ]

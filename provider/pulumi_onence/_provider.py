@@ -34,11 +34,12 @@ from ._config import CONFIG_KEYS
 from ._errors import OnenceError
 from ._lifecycle import WebhookLifecycle, in_context
 from ._state import AUTO_NAME_KEY
+from ._verification import VerificationLifecycle
 
 if TYPE_CHECKING:
     from ._client import OnenceClient
 
-__all__ = ["WebhookProvider"]
+__all__ = ["WebhookProvider", "WebhookVerificationProvider"]
 
 _Result = TypeVar("_Result")
 
@@ -53,7 +54,7 @@ def _user_facing(operation: str) -> Callable[[Callable[..., _Result]], Callable[
 
     def decorate(method: Callable[..., _Result]) -> Callable[..., _Result]:
         @functools.wraps(method)
-        def boundary(self: WebhookProvider, *args: Any) -> _Result:
+        def boundary(self: _Configured, *args: Any) -> _Result:
             try:
                 return method(self, *args)
             except OnenceError as exc:
@@ -76,8 +77,8 @@ class _Messages:
         self.info = info
 
 
-class WebhookProvider(ResourceProvider):
-    """Dynamic provider for ``pulumi_onence.Webhook``.
+class _Configured(ResourceProvider):
+    """What both dynamic providers share: the stack's ``onence:*`` config and a lazy client.
 
     Parameters
     ----------
@@ -102,12 +103,11 @@ class WebhookProvider(ResourceProvider):
         self._client_lock = threading.Lock()
         self._messages = _Messages(warn or _diagnostics.warn, info or _diagnostics.info)
         self._config: dict[str, str] = {}
-        self._life = WebhookLifecycle(self._api)
 
-    def __reduce__(self) -> tuple[type[WebhookProvider], tuple[()]]:
-        # Pickle as "a fresh WebhookProvider()": no client, config or credential can leak
+    def __reduce__(self) -> tuple[type[_Configured], tuple[()]]:
+        # Pickle as "a fresh provider of this class": no client, config or credential can leak
         # into `__provider`, and state written by one version unpickles in the next.
-        return (WebhookProvider, ())
+        return (type(self), ())
 
     def configure(self, req: ConfigureRequest) -> None:
         """Keep the ``onence:*`` stack config; the client is built when first needed."""
@@ -128,6 +128,20 @@ class WebhookProvider(ResourceProvider):
 
                     self._client = OnenceClient(load_settings(self._config))
         return self._client
+
+
+class WebhookProvider(_Configured):
+    """Dynamic provider for ``pulumi_onence.Webhook`` (parameters: see ``_Configured``)."""
+
+    def __init__(
+        self,
+        client: OnenceClient | None = None,
+        *,
+        warn: Callable[[str], None] | None = None,
+        info: Callable[[str], None] | None = None,
+    ) -> None:
+        super().__init__(client, warn=warn, info=info)
+        self._life = WebhookLifecycle(self._api)
 
     @_user_facing("check")
     def check(self, _olds: dict[str, Any], news: dict[str, Any]) -> CheckResult:
@@ -175,3 +189,44 @@ class WebhookProvider(ResourceProvider):
     def delete(self, _id: str, _props: dict[str, Any]) -> None:
         """One DELETE; a webhook that is already gone counts as deleted."""
         self._life.delete(_id)
+
+
+class WebhookVerificationProvider(_Configured):
+    """Dynamic provider for ``pulumi_onence.WebhookVerification``: 1NCE tests the webhook when
+    the verification is created and whenever the webhook's URL, headers or triggers change."""
+
+    def __init__(
+        self,
+        client: OnenceClient | None = None,
+        *,
+        warn: Callable[[str], None] | None = None,
+        info: Callable[[str], None] | None = None,
+    ) -> None:
+        super().__init__(client, warn=warn, info=info)
+        self._verifications = VerificationLifecycle(self._api)
+
+    @_user_facing("check")
+    def check(self, _olds: dict[str, Any], news: dict[str, Any]) -> CheckResult:
+        checked = self._verifications.check(_olds or {}, news, self._messages)
+        return CheckResult(checked.inputs, [CheckFailure(p, r) for p, r in checked.failures])
+
+    @_user_facing("diff")
+    def diff(self, _id: str, _olds: dict[str, Any], _news: dict[str, Any]) -> DiffResult:
+        found = self._verifications.diff(_olds or {}, _news or {})
+        return DiffResult(changes=bool(found.changed), replaces=[], delete_before_replace=False)
+
+    @_user_facing("verification")
+    def create(self, props: dict[str, Any]) -> CreateResult:
+        id_, outputs = self._verifications.create(props, self._messages)
+        return CreateResult(id_, outputs)
+
+    @_user_facing("verification")
+    def update(self, _id: str, _olds: dict[str, Any], _news: dict[str, Any]) -> UpdateResult:
+        return UpdateResult(self._verifications.update(_olds or {}, _news or {}, self._messages))
+
+    def read(self, id_: str, props: dict[str, Any]) -> ReadResult:
+        found = self._verifications.read(id_, props)
+        return ReadResult(found.id, found.state, found.inputs)
+
+    def delete(self, _id: str, _props: dict[str, Any]) -> None:
+        """A verification is a record of a test: nothing to remove from 1NCE."""

@@ -28,12 +28,12 @@ from pulumi import Input, Output, ResourceOptions
 from pulumi.dynamic import Resource
 
 from ._naming import default_name
-from ._provider import WebhookProvider
+from ._provider import WebhookProvider, WebhookVerificationProvider
 from ._secret_url import looks_secret
 from ._state import AUTO_NAME_KEY, COMPUTED_KEYS, SPEC_KEYS
 from ._vocabulary import EventType
 
-__all__ = ["Webhook", "WebhookArgs", "default_name"]
+__all__ = ["Webhook", "WebhookArgs", "WebhookVerification", "default_name"]
 
 
 def _event_type_values(value: Any) -> Any:
@@ -243,6 +243,77 @@ class Webhook(Resource, module="onence", name="Webhook"):
     def last_successful_message_delivery(self) -> Output[str | None]:
         """First successful delivery of a device message, as 1NCE reports it."""
         return self._out("lastSuccessfulMessageDelivery")
+
+
+class WebhookVerification(Resource, module="onence", name="WebhookVerification"):
+    """Proof that 1NCE can deliver to a webhook (type
+    ``pulumi-python:dynamic/onence:WebhookVerification``).
+
+    On create, and whenever the webhook's URL or headers (as 1NCE holds them) or ``triggers``
+    change, 1NCE sends the webhook its test message; a FAILURE fails ``pulumi up`` in one line and
+    records nothing, so the next ``up`` tests again. An unchanged ``up`` sends no test.
+
+    :param webhook_id: the webhook to verify, usually ``hook.id`` (which also orders the
+        verification after the webhook).
+    :param triggers: any value; a change of it tests again (e.g. an endpoint deploy's version).
+
+    Example::
+
+        check = WebhookVerification("telemetry-delivers", webhook_id=hook.id)
+        pulumi.export("testedAt", check.tested_at)
+    """
+
+    def __init__(
+        self,
+        resource_name: str,
+        webhook_id: Input[str] | None = None,
+        triggers: Input[Any] | None = None,
+        opts: ResourceOptions | None = None,
+    ) -> None:
+        if webhook_id is None:
+            raise TypeError(
+                f"WebhookVerification {resource_name!r}: missing required property 'webhook_id'"
+            )
+        props: dict[str, Any] = {
+            "webhookId": webhook_id,
+            "triggers": triggers,
+            "webhookFingerprint": None,
+            "webhookName": None,
+            "testStatus": None,
+            "testMessage": None,
+            "testedAt": None,
+        }
+        secret = ResourceOptions(additional_secret_outputs=["webhookFingerprint"])
+        super().__init__(
+            WebhookVerificationProvider(),
+            resource_name,
+            props,
+            ResourceOptions.merge(opts, secret),
+        )
+
+    @property
+    def webhook_name(self) -> Output[str]:
+        """The verified webhook's name in 1NCE."""
+        value: Output[str] = self.__dict__["webhookName"]
+        return value
+
+    @property
+    def test_status(self) -> Output[str]:
+        """``SUCCESS``: a verification that failed is not recorded."""
+        value: Output[str] = self.__dict__["testStatus"]
+        return value
+
+    @property
+    def test_message(self) -> Output[str]:
+        """1NCE's message about the test (header values blanked)."""
+        value: Output[str] = self.__dict__["testMessage"]
+        return value
+
+    @property
+    def tested_at(self) -> Output[str]:
+        """When 1NCE's test message last reached the endpoint (ISO 8601, UTC)."""
+        value: Output[str] = self.__dict__["testedAt"]
+        return value
 
 
 def _project_stack() -> tuple[str, str]:
