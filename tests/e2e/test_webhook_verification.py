@@ -15,6 +15,7 @@ from typing import Any
 
 import pytest
 from onence_devtools.stack import PulumiStack
+from onence_devtools.yaml_stack import YamlStack
 from onence_emulator.harness import EmulatorProcess
 from onence_emulator.receiver import HttpsReceiver
 
@@ -171,3 +172,65 @@ def test_a_disabled_webhook_fails_verification_with_the_fix(
     assert "restart_if_failed=True" in text
     assert "onence restart" in text
     receiver.status = 200
+
+
+YAML_PROGRAM = """\
+config:
+  ingestKey:
+    type: string
+    secret: true
+  endpointUrl:
+    type: string
+resources:
+  telemetry:
+    type: onence:index:Webhook
+    properties:
+      name: verified-yaml
+      url: ${endpointUrl}
+      eventTypes: [TELEMETRY_DATA]
+      headers:
+        x-api-key: ${ingestKey}
+  telemetryDelivers:
+    type: onence:index:WebhookVerification
+    properties:
+      webhookId: ${telemetry.id}
+outputs:
+  testStatus: ${telemetryDelivers.testStatus}
+"""
+
+
+def test_the_plugins_verification_in_pulumi_yaml(
+    tmp_path: Path, delivering_emulator: EmulatorProcess, receiver: HttpsReceiver
+) -> None:
+    emulator = delivering_emulator
+    emulator.admin.reset()
+    receiver.clear()
+    stack = YamlStack(tmp_path / "yaml", YAML_PROGRAM).init()
+    stack.configure_emulator(emulator.base_url, USER, PASSWORD)
+    stack.set_config("ingestKey", HEADER_VALUE, secret=True)
+    stack.set_config("endpointUrl", f"https://127.0.0.1:{closed_port()}/1nce")
+    try:
+        failed = stack.up(check=False)
+        text = failed.stdout + failed.stderr
+        assert failed.returncode != 0
+        line = first_error_line(text)
+        assert line.startswith("verification of webhook 'verified-yaml'"), line
+        assert "Traceback" not in text  # the plugin's failures are one line, nothing after
+        assert [r["type"] for r in stack.resources("onence:index:Webhook")]
+        assert stack.resources("onence:index:WebhookVerification") == []
+
+        stack.set_config("endpointUrl", f"{receiver.url}/1nce")
+        emulator.admin.clear_calls()
+        stack.up()
+        assert len(calls_to_test(emulator)) == 1
+        assert stack.outputs()["testStatus"] == "SUCCESS"
+        (verification,) = stack.resources("onence:index:WebhookVerification")
+        assert "ciphertext" in str(verification["outputs"]["webhookFingerprint"])
+
+        emulator.admin.clear_calls()
+        stack.up()
+        assert calls_to_test(emulator) == []
+    finally:
+        stack.destroy(check=False)
+    assert HEADER_VALUE not in stack.output_text()
+    assert PASSWORD not in stack.output_text()

@@ -1,4 +1,5 @@
-"""``OnenceProvider``: the provider plugin's front door to the webhook's life (``_lifecycle``).
+"""``OnenceProvider``: the provider plugin's front door to the webhook's life (``_lifecycle``)
+and to its verification (``_verification``).
 
 A thin adapter on ``pulumi.provider.experimental``: it turns the engine's requests into plain
 values (``_values``), runs the core in a worker thread (the core speaks HTTP with ``requests``;
@@ -47,7 +48,8 @@ from .._errors import OnenceError
 from .._lifecycle import WebhookLifecycle, in_context
 from .._naming import default_name_for_urn
 from .._state import COMPUTED_KEYS, INPUT_KEYS, Prop
-from .._tokens import PLUGIN_WEBHOOK
+from .._tokens import PLUGIN_VERIFICATION, PLUGIN_WEBHOOK
+from .._verification import FINGERPRINT, VerificationLifecycle
 from ._schema import schema_json
 from ._values import plain_map, property_map, secret_keys
 
@@ -58,6 +60,8 @@ __all__ = ["MAX_CALLS", "OnenceProvider", "UserFacingError"]
 
 #: Engine calls served at once (the engine's ``--parallel`` decides how many it sends).
 MAX_CALLS = 64
+#: What a verification's test decides.
+VERIFICATION_OUTPUTS = ("webhookName", "testStatus", "testMessage", "testedAt")
 
 _T = TypeVar("_T")
 
@@ -97,6 +101,7 @@ class OnenceProvider(Provider):
         self._client_lock = threading.Lock()
         self._config: dict[str, str] = {}
         self._life = WebhookLifecycle(self._api)
+        self._verifications = VerificationLifecycle(self._api)
         self._pool = ThreadPoolExecutor(max_workers=MAX_CALLS, thread_name_prefix="onence")
 
     def _api(self) -> OnenceClient:
@@ -128,9 +133,11 @@ class OnenceProvider(Provider):
         return _Messages(self._engine_address, urn)
 
     @staticmethod
-    def _resource_type(request: Any) -> None:
-        if request.type != PLUGIN_WEBHOOK:
+    def _is_verification(request: Any) -> bool:
+        """Whether the request is about a verification (else a webhook; anything else fails)."""
+        if request.type not in (PLUGIN_WEBHOOK, PLUGIN_VERIFICATION):
             raise UserFacingError(f"the onence provider has no resource type {request.type!r}")
+        return bool(request.type == PLUGIN_VERIFICATION)
 
     # --- the package --------------------------------------------------------------------
 
@@ -153,31 +160,38 @@ class OnenceProvider(Provider):
     # --- a webhook ----------------------------------------------------------------------
 
     async def check(self, request: CheckRequest) -> CheckResponse:
-        self._resource_type(request)
         olds, news = plain_map(request.old_inputs), plain_map(request.new_inputs)
         secret = secret_keys(request.new_inputs)
         messages = self._messages(request.urn)
-        checked = await self._run(
-            "check",
-            lambda: self._life.check(
-                olds, news, messages, auto_name=default_name_for_urn(request.urn)
-            ),
-            props=news,
-        )
+        if self._is_verification(request):
+            checked = await self._run(
+                "check", lambda: self._verifications.check(olds, news, messages), props=news
+            )
+            secret.add(FINGERPRINT)
+        else:
+            checked = await self._run(
+                "check",
+                lambda: self._life.check(
+                    olds, news, messages, auto_name=default_name_for_urn(request.urn)
+                ),
+                props=news,
+            )
         return CheckResponse(
             inputs=property_map(checked.inputs, secret=secret),
             failures=[CheckFailure(p, r) for p, r in checked.failures],
         )
 
     async def diff(self, request: DiffRequest) -> DiffResponse:
-        self._resource_type(request)
         olds, news = plain_map(request.old_state), plain_map(request.new_inputs)
-        found = await self._run(
-            "diff",
-            lambda: self._life.diff(request.resource_id, olds, news),
-            props=olds,
-            id_=request.resource_id,
-        )
+        if self._is_verification(request):
+            found = self._verifications.diff(olds, news)
+        else:
+            found = await self._run(
+                "diff",
+                lambda: self._life.diff(request.resource_id, olds, news),
+                props=olds,
+                id_=request.resource_id,
+            )
         return DiffResponse(
             changes=bool(found.changed),
             replaces=found.replaces,
@@ -186,22 +200,38 @@ class OnenceProvider(Provider):
         )
 
     async def create(self, request: CreateRequest) -> CreateResponse:
-        self._resource_type(request)
+        verification = self._is_verification(request)
         props = plain_map(request.properties)
-        secret = secret_keys(request.properties)
-        if request.preview:
-            planned = {**props, **dict.fromkeys(COMPUTED_KEYS, UNKNOWN)}
+        secret = secret_keys(request.properties) | ({FINGERPRINT} if verification else set())
+        if request.preview:  # 1NCE decides what is computed; a preview never writes or tests
+            computed = VERIFICATION_OUTPUTS if verification else COMPUTED_KEYS
+            planned = {**props, **dict.fromkeys(computed, UNKNOWN)}
             return CreateResponse(resource_id="", properties=property_map(planned, secret=secret))
         messages = self._messages(request.urn)
+        life = self._verifications if verification else self._life
         id_, state = await self._run(
-            "create", lambda: self._life.create(props, messages), props=props
+            "verification" if verification else "create",
+            lambda: life.create(props, messages),
+            props=props,
         )
         return CreateResponse(resource_id=id_, properties=property_map(state, secret=secret))
 
     async def update(self, request: UpdateRequest) -> UpdateResponse:
-        self._resource_type(request)
+        verification = self._is_verification(request)
         olds, news = plain_map(request.olds), plain_map(request.news)
         secret = secret_keys(request.olds) | secret_keys(request.news)
+        if verification:
+            secret.add(FINGERPRINT)
+            if request.preview:
+                planned = {**olds, **news, **dict.fromkeys(VERIFICATION_OUTPUTS, UNKNOWN)}
+                return UpdateResponse(properties=property_map(planned, secret=secret))
+            messages = self._messages(request.urn)
+            tested = await self._run(
+                "verification",
+                lambda: self._verifications.update(olds, news, messages),
+                props=news,
+            )
+            return UpdateResponse(properties=property_map(tested, secret=secret))
         if request.preview:
             planned = {**olds, **news, Prop.UPDATED_TIME.value: UNKNOWN}
             if Prop.STATE in news:  # a planned restart: 1NCE decides
@@ -217,7 +247,13 @@ class OnenceProvider(Provider):
         return UpdateResponse(properties=property_map(state, secret=secret))
 
     async def read(self, request: ReadRequest) -> ReadResponse:
-        self._resource_type(request)
+        if self._is_verification(request):
+            kept = self._verifications.read(request.resource_id, plain_map(request.properties))
+            return ReadResponse(
+                resource_id=request.resource_id,
+                properties=property_map(kept.state, secret={FINGERPRINT}),
+                inputs=property_map(kept.inputs, secret={FINGERPRINT}),
+            )
         props = plain_map(request.properties)
         secret = secret_keys(request.properties) | secret_keys(request.inputs)
         messages = self._messages(request.urn)
@@ -237,7 +273,8 @@ class OnenceProvider(Provider):
         )
 
     async def delete(self, request: DeleteRequest) -> None:
-        self._resource_type(request)
+        if self._is_verification(request):
+            return  # a record of a test: nothing to remove from 1NCE
         props = plain_map(request.properties)
         await self._run(
             "delete",

@@ -15,7 +15,7 @@ from typing import Any
 from .._config import CONFIG_KEYS, DEFAULT_API_URL, ENV_VARS
 from .._models import Integration, WebhookInputs
 from .._state import COMPUTED_KEYS, INPUT_KEYS, Prop
-from .._tokens import PACKAGE, PLUGIN_WEBHOOK
+from .._tokens import PACKAGE, PLUGIN_VERIFICATION, PLUGIN_WEBHOOK
 from .._version import __version__
 from .._vocabulary import EventType
 
@@ -95,6 +95,54 @@ def _config() -> dict[str, dict[str, Any]]:
     return variables
 
 
+def _verification() -> dict[str, Any]:
+    """``onence:index:WebhookVerification``: a deploy that proves 1NCE can deliver."""
+    inputs: dict[str, dict[str, Any]] = {
+        "webhookId": {
+            "type": "string",
+            "description": "The webhook to verify (usually the webhook resource's id, which also "
+            "orders the verification after it).",
+        },
+        "triggers": {
+            "$ref": "pulumi.json#/Any",
+            "description": "Any value; when it changes, 1NCE tests the webhook again (for "
+            "example the version of the endpoint's deployment).",
+        },
+    }
+    outputs: dict[str, dict[str, Any]] = {
+        **inputs,
+        "webhookFingerprint": {
+            "type": "string",
+            "secret": True,
+            "description": "A salted digest of the webhook's URL and headers as 1NCE held them "
+            "when tested: when they change, the next up tests again.",
+        },
+        "webhookName": {"type": "string", "description": "The verified webhook's name in 1NCE."},
+        "testStatus": {
+            "type": "string",
+            "description": "SUCCESS (a verification that failed is not recorded).",
+        },
+        "testMessage": {
+            "type": "string",
+            "description": "1NCE's message about the test, header values blanked.",
+        },
+        "testedAt": {
+            "type": "string",
+            "description": "When 1NCE's test message last reached the endpoint (ISO 8601, UTC).",
+        },
+    }
+    return {
+        "description": "Proof that 1NCE can deliver to a webhook: on create, and whenever the "
+        "webhook's URL or headers (as 1NCE holds them) or the triggers change, 1NCE sends the "
+        "webhook its test message. A failure fails the update in one line and records nothing, "
+        "so the next update tests again; an unchanged update sends no test.",
+        "inputProperties": inputs,
+        "requiredInputs": ["webhookId"],
+        "properties": outputs,
+        "required": ["webhookId", "testStatus", "testedAt"],
+    }
+
+
 def schema() -> dict[str, Any]:
     """The package schema as a JSON object."""
     inputs = _input_properties()
@@ -137,7 +185,7 @@ def schema() -> dict[str, Any]:
                 ],
             }
         },
-        "resources": {PLUGIN_WEBHOOK: webhook},
+        "resources": {PLUGIN_WEBHOOK: webhook, PLUGIN_VERIFICATION: _verification()},
         # SDKs from `pulumi package gen-sdk` carry this version (package.json, pyproject.toml,
         # .csproj, pulumi-plugin.json: the engine then runs this plugin version), and the Go SDK
         # is a module of its own (go.mod), which a program can require or replace.
