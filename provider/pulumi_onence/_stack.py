@@ -25,17 +25,26 @@ import os
 import subprocess
 import threading
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
 from ._errors import ConfigurationError
 from ._redact import redact
-from ._state import AUTO_NAME_KEY
-from ._tokens import DYNAMIC_WEBHOOK, WEBHOOK_TYPES
+from ._stack_data import (
+    Drift,
+    PendingWebhook,
+    StackState,
+    StackWebhook,
+    config_values,
+    drift_from_preview,
+    state_from_export,
+    webhooks_from_export,
+)
+from ._tokens import DYNAMIC_WEBHOOK
 
 __all__ = [
     "WEBHOOK_TYPE",
+    "Drift",
     "PendingWebhook",
     "PulumiCli",
     "StackError",
@@ -43,6 +52,7 @@ __all__ = [
     "StackState",
     "StackWebhook",
     "config_values",
+    "drift_from_preview",
     "one_line_error",
     "state_from_export",
     "webhooks_from_export",
@@ -50,9 +60,6 @@ __all__ = [
 
 WEBHOOK_TYPE = DYNAMIC_WEBHOOK
 """The resource type token of :class:`pulumi_onence.Webhook` in a stack's state."""
-
-_SECRET_SIG_KEY = "4dabf18193072939515e22adb298388d"  # noqa: S105 - a marker, not a secret
-"""The key Pulumi's state uses to mark a secret value."""
 
 _MAX_ERROR_CHARS = 240
 _SECRET_ENV = frozenset({"PULUMI_CONFIG_PASSPHRASE", "PULUMI_ACCESS_TOKEN", "ONENCE_PASSWORD"})
@@ -64,41 +71,6 @@ class StackError(ConfigurationError):
 
     The message is one line, free of secret values, and says what to check.
     """
-
-
-@dataclass(frozen=True)
-class StackWebhook:
-    """One ``onence:Webhook`` resource as the stack's state records it."""
-
-    resource: str
-    """The Pulumi resource name (the last part of its URN), e.g. ``telemetry``."""
-    id: str
-    """The 1NCE integration id."""
-    name: str | None
-    """The webhook's name in 1NCE (``None`` when the state holds it as a secret)."""
-    secrets: tuple[str, ...] = field(default=(), repr=False, compare=False)
-    """Its header values, only to blank them out of 1NCE's messages; never shown."""
-
-
-@dataclass(frozen=True)
-class PendingWebhook:
-    """A webhook create the engine started but never recorded (an interrupted ``pulumi up``)."""
-
-    resource: str
-    name: str | None
-
-
-@dataclass(frozen=True)
-class StackState:
-    """What the commands need from a stack's state."""
-
-    name: str | None
-    """The stack's name (``None`` for a stack that was never deployed)."""
-    project: str | None
-    webhooks: list[StackWebhook]
-    """Recorded webhooks, in state order."""
-    pending: list[PendingWebhook] = field(default_factory=list)
-    """Creates in flight when a run was interrupted."""
 
 
 class StackReader(Protocol):
@@ -122,6 +94,10 @@ class StackWriter(StackReader, Protocol):
 
     def set_secret(self, key: str, value: str) -> None:
         """``pulumi config set --secret KEY`` with ``value`` on stdin."""
+        ...
+
+    def drift(self) -> list[Drift]:
+        """What `pulumi up` would change after a refresh (``pulumi preview --refresh``)."""
         ...
 
 
@@ -201,6 +177,33 @@ class PulumiCli:
             self._secrets.add(value)
         self._call(["config", "set", "--secret", key], what=f"set the secret {key!r}", stdin=value)
 
+    def drift(self) -> list[Drift]:
+        """``pulumi preview --refresh --json``: read every resource back, then plan. Nothing is
+        written to the state; only names, operations and property names are kept."""
+        done = self._call(
+            ["preview", "--refresh", "--json"],
+            what="plan the stack",
+            ok_codes=(0, 255),
+            timeout=900,
+        )
+        try:
+            doc = json.loads(done.stdout)
+        except ValueError:
+            raise StackError(
+                f"could not plan {self._where()}: pulumi printed no JSON plan"
+            ) from None
+        with self._lock:
+            secrets = tuple(self._secrets)
+        problems = [
+            str(d.get("message", ""))
+            for d in doc.get("diagnostics") or []
+            if isinstance(d, dict) and d.get("severity") == "error"
+        ]
+        if problems or done.returncode != 0:
+            reason = one_line_error("\n".join(problems) or done.stderr, secrets)
+            raise StackError(f"could not plan {self._where()}: {reason}")
+        return drift_from_preview(doc)
+
     def close(self) -> None:
         """Stop every ``pulumi`` still running for this reader (Ctrl-C must not wait for them)."""
         with self._lock:
@@ -238,7 +241,13 @@ class PulumiCli:
         return subprocess.CompletedProcess(list(argv), child.returncode, out, err)
 
     def _call(
-        self, args: list[str], *, what: str, stdin: str | None = None
+        self,
+        args: list[str],
+        *,
+        what: str,
+        stdin: str | None = None,
+        ok_codes: Sequence[int] = (0,),
+        timeout: float | None = None,
     ) -> subprocess.CompletedProcess[str]:
         argv = [self._pulumi, *args, "--non-interactive"]
         if self.stack is not None:
@@ -247,16 +256,17 @@ class PulumiCli:
             argv += ["--cwd", str(self.cwd)]
         where = self._where()
         try:
-            done = self._runner(argv, self._env, self._timeout, stdin)
+            done = self._runner(argv, self._env, timeout or self._timeout, stdin)
         except FileNotFoundError as exc:
             raise StackError(
                 f"could not {what}: the pulumi CLI ({self._pulumi}) was not found on PATH"
             ) from exc
         except subprocess.TimeoutExpired as exc:
             raise StackError(
-                f"could not {what} of {where}: pulumi did not answer within {self._timeout:g}s"
+                f"could not {what} of {where}: pulumi did not answer within "
+                f"{timeout or self._timeout:g}s"
             ) from exc
-        if done.returncode != 0:
+        if done.returncode not in ok_codes:
             with self._lock:
                 secrets = tuple(self._secrets)
             reason = one_line_error(done.stderr, secrets)
@@ -277,79 +287,6 @@ class PulumiCli:
         return f"stack {self.stack!r}" if self.stack is not None else "the selected stack"
 
 
-def state_from_export(doc: Any) -> StackState:
-    """The stack name, project, webhooks and interrupted creates of a ``stack export`` document.
-
-    Resources pending deletion are left out: they are on their way out of 1NCE.
-    """
-    deployment = doc.get("deployment") if isinstance(doc, dict) else None
-    deployment = deployment if isinstance(deployment, dict) else {}
-    resources = [r for r in deployment.get("resources") or [] if isinstance(r, dict)]
-    name = project = None
-    for res in resources:
-        parts = str(res.get("urn", "")).split("::")
-        if len(parts) >= 2 and parts[0].startswith("urn:pulumi:"):
-            name, project = parts[0].removeprefix("urn:pulumi:"), parts[1]
-            break
-    found: list[StackWebhook] = []
-    for res in resources:
-        if res.get("type") not in WEBHOOK_TYPES or res.get("delete"):
-            continue
-        id_ = _plain(res.get("id"))
-        if not id_:
-            continue
-        outputs = _object(res.get("outputs"))
-        urn = str(res.get("urn", ""))
-        secrets = {
-            v
-            for source in (_object(res.get("inputs")), outputs)
-            for v in map(_revealed, _object(_revealed(source.get("headers"))).values())
-            if isinstance(v, str) and v
-        }
-        found.append(
-            StackWebhook(
-                resource=urn.rsplit("::", 1)[-1] or id_,
-                id=id_,
-                name=_plain(outputs.get("name")),
-                secrets=tuple(sorted(secrets)),
-            )
-        )
-    pending: list[PendingWebhook] = []
-    for op in deployment.get("pending_operations") or []:
-        res = _object(_object(op).get("resource"))
-        if res.get("type") not in WEBHOOK_TYPES or _object(op).get("type") != "creating":
-            continue
-        inputs = _object(res.get("inputs"))
-        name_in = _plain(inputs.get("name")) or _plain(inputs.get(AUTO_NAME_KEY))
-        pending.append(PendingWebhook(str(res.get("urn", "")).rsplit("::", 1)[-1], name_in))
-    return StackState(name=name, project=project, webhooks=found, pending=pending)
-
-
-def webhooks_from_export(doc: Any) -> list[StackWebhook]:
-    """The webhooks in a ``pulumi stack export`` document, in state order."""
-    return state_from_export(doc).webhooks
-
-
-def config_values(doc: Any) -> tuple[dict[str, str], set[str]]:
-    """A ``pulumi config --json`` document as ``({key: value}, {secret keys})``.
-
-    Structured values are kept as their JSON text.
-    """
-    values: dict[str, str] = {}
-    secret: set[str] = set()
-    if not isinstance(doc, dict):
-        return values, secret
-    for key, entry in doc.items():
-        if not isinstance(key, str) or not isinstance(entry, dict):
-            continue
-        value = entry.get("value")
-        if isinstance(value, str):
-            values[key] = value
-            if entry.get("secret"):
-                secret.add(key)
-    return values, secret
-
-
 def one_line_error(stderr: str | None, secrets: Iterable[str] = ()) -> str:
     """Reduce a ``pulumi`` stderr to its last ``error:`` line, secrets blanked, length capped."""
     lines = [line.strip() for line in (stderr or "").splitlines() if line.strip()]
@@ -361,29 +298,3 @@ def one_line_error(stderr: str | None, secrets: Iterable[str] = ()) -> str:
     if len(line) > _MAX_ERROR_CHARS:
         line = line[: _MAX_ERROR_CHARS - 3].rstrip() + "..."
     return line
-
-
-def _object(value: Any) -> dict[str, Any]:
-    return value if isinstance(value, dict) else {}
-
-
-def _revealed(value: Any) -> Any:
-    """A state value with a secret shown by ``--show-secrets`` decoded (``plaintext``)."""
-    if isinstance(value, dict) and _SECRET_SIG_KEY in value:
-        plaintext = value.get("plaintext")
-        if isinstance(plaintext, str):
-            try:
-                return json.loads(plaintext)
-            except ValueError:
-                return plaintext
-        return None
-    return value
-
-
-def _plain(value: Any) -> str | None:
-    """A state value as text; ``None`` for secrets and missing values (never shown)."""
-    if isinstance(value, dict) and _SECRET_SIG_KEY in value:
-        return None
-    if isinstance(value, str):
-        return value
-    return None

@@ -1,8 +1,9 @@
 """``onence``: the 1NCE webhooks of a Pulumi stack from the command line.
 
 Users think in stacks, 1NCE offers test and restart per webhook: ``test``, ``restart`` and
-``status`` act on every webhook of a stack at once; ``import`` declares the account's webhooks a
-stack does not manage yet; ``policy-pack`` finds the policy pack this package ships. Each command
+``status`` act on every webhook of a stack at once; ``watch`` adds drift to health for a scheduled
+job; ``import`` declares the account's webhooks a stack does not manage yet; ``policy-pack``
+finds the policy pack this package ships. Each command
 lives in its own module and returns an :class:`ExitStatus`; :func:`main` maps what they raise to
 an exit code and one line on stderr.
 
@@ -29,6 +30,7 @@ from ._import_command import add_import_parser
 from ._policy_pack_command import add_policy_pack_parser
 from ._shell import PROG, ExitStatus, Parser, Runtime, UsageError, WebhookApi, exit_for, run_main
 from ._stack_commands import Outcome, add_stack_command_parsers
+from ._watch_command import add_watch_parser
 
 __all__ = [
     "ExitStatus",
@@ -67,6 +69,7 @@ def build_parser(out: TextIO | None = None) -> argparse.ArgumentParser:
     )
     add_stack_command_parsers(sub, stack_options, out)
     add_import_parser(sub, stack_options, out)
+    add_watch_parser(sub, stack_options, out)
     add_policy_pack_parser(sub, out)
     return parser
 
