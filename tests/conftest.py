@@ -80,6 +80,7 @@ def receiver(_module_receiver: HttpsReceiver) -> HttpsReceiver:
     """A running HTTPS receiver answering 200 with nothing recorded yet."""
     _module_receiver.start()
     _module_receiver.status = 200
+    _module_receiver.status_by_path.clear()
     _module_receiver.delay = 0.0
     _module_receiver.clear()
     return _module_receiver

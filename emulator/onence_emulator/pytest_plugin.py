@@ -74,6 +74,7 @@ def onence_receiver(_onence_receiver_process: HttpsReceiver) -> HttpsReceiver:
     receiver = _onence_receiver_process
     receiver.start()
     receiver.status = 200
+    receiver.status_by_path.clear()
     receiver.delay = 0.0
     receiver.clear()
     return receiver

@@ -83,7 +83,7 @@ class _Handler(BaseHTTPRequestHandler):
                 json=parsed,
             )
         )
-        status = owner.status
+        status = owner.status_by_path.get(parts.path, owner.status)
         reply = b'{"received":true}' if 200 <= status < 300 else b'{"received":false}'
         self.send_response(status)
         self.send_header("Content-Type", "application/json")
@@ -116,12 +116,14 @@ class _Server(ThreadingHTTPServer):
 class HttpsReceiver:
     """Records what 1NCE delivered to ``https://127.0.0.1:PORT``; see the module docstring.
 
-    ``status`` is what it answers (default 200); ``stop()`` and ``start()`` keep the port, to
-    play an outage of the endpoint.
+    ``status`` is what it answers (default 200), ``status_by_path`` what it answers on some
+    paths instead (one endpoint down, the others up); ``stop()`` and ``start()`` keep the port,
+    to play an outage of the endpoint.
     """
 
     def __init__(self, status: int = 200, ca: trustme.CA | None = None) -> None:
         self.status = status
+        self.status_by_path: dict[str, int] = {}
         self.delay = 0.0
         self.requests: list[ReceivedRequest] = []
         self._cond = threading.Condition()

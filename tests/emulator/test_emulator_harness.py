@@ -30,6 +30,16 @@ def test_receiver_records_posts_over_verified_tls(receiver: HttpsReceiver) -> No
     assert record.headers["X-Api-Key"] == "k"
 
 
+def test_receiver_answers_otherwise_on_the_paths_it_is_told(receiver: HttpsReceiver) -> None:
+    receiver.status_by_path["/down"] = 503
+
+    down = requests.post(receiver.url + "/down", json={}, verify=receiver.ca_pem, timeout=5)
+    up = requests.post(receiver.url + "/up", json={}, verify=receiver.ca_pem, timeout=5)
+
+    assert (down.status_code, up.status_code) == (503, 200)
+    assert [r.path for r in receiver.requests] == ["/down", "/up"]
+
+
 def test_receiver_stop_and_start_keep_the_port(receiver: HttpsReceiver) -> None:
     url = receiver.url
     receiver.stop()
