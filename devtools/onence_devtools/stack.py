@@ -53,6 +53,10 @@ class PulumiStack:
     extra_env: dict[str, str] = field(default_factory=dict)
     virtualenv: Path = VENV
     """The program's virtualenv (the one running this driver, unless told otherwise)."""
+    provider_plugins: dict[str, Path] = field(default_factory=dict)
+    """Provider plugins the engine takes from a directory (name -> directory holding
+    ``pulumi-resource-NAME``), as Pulumi.yaml's ``plugins: providers``, so a checkout's plugin
+    is used without the warning an ambient plugin from PATH gets."""
     transcript: list[str] = field(default_factory=list)
     secret_values: list[str] = field(default_factory=list)
 
@@ -61,18 +65,22 @@ class PulumiStack:
         self.workdir.mkdir(parents=True, exist_ok=True)
         self.state_dir = self.workdir / ".state"
         self.state_dir.mkdir(exist_ok=True)
-        (self.workdir / "Pulumi.yaml").write_text(
-            textwrap.dedent(
-                f"""\
-                name: {self.project}
-                runtime:
-                  name: python
-                  options:
-                    toolchain: pip
-                    virtualenv: {self.virtualenv}
-                """
-            )
+        project = textwrap.dedent(
+            f"""\
+            name: {self.project}
+            runtime:
+              name: python
+              options:
+                toolchain: pip
+                virtualenv: {self.virtualenv}
+            """
         )
+        if self.provider_plugins:
+            project += "plugins:\n  providers:\n" + "".join(
+                f"    - name: {name}\n      path: {json.dumps(str(path))}\n"
+                for name, path in self.provider_plugins.items()
+            )
+        (self.workdir / "Pulumi.yaml").write_text(project)
         self.write_program(self.program)
 
     # --- environment and raw commands ----------------------------------------------------

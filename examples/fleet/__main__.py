@@ -7,7 +7,9 @@ project directory.
 
 An entry may adopt an existing 1NCE webhook with `adoptId: <integration id>` (no write), as the
 entries `onence import` writes do. A header value is a plain string or `{secret: CONFIG_KEY}`,
-read with `config.require_secret(CONFIG_KEY)`.
+read with `config.require_secret(CONFIG_KEY)`. `verify: true` makes the deploy prove that 1NCE
+can deliver to the webhook (a WebhookVerification: `pulumi up` fails when the test message does
+not arrive).
 """
 
 from pathlib import Path
@@ -15,7 +17,7 @@ from typing import Any
 
 import pulumi
 import yaml
-from pulumi_onence import Webhook
+from pulumi_onence import Webhook, WebhookVerification
 
 config = pulumi.Config()
 project_dir = Path(pulumi.get_root_directory() or ".").resolve()
@@ -33,7 +35,15 @@ except yaml.YAMLError as exc:
     raise pulumi.RunError(f"{spec_path} is not valid YAML{where}") from None
 
 REQUIRED = ("resource", "url", "eventTypes")
-KNOWN = {*REQUIRED, "name", "adoptId", "headers", "jsonPayloadEnabled", "restartIfFailed"}
+KNOWN = {
+    *REQUIRED,
+    "name",
+    "adoptId",
+    "headers",
+    "jsonPayloadEnabled",
+    "restartIfFailed",
+    "verify",
+}
 
 
 def header_value(key: str, value: Any) -> Any:
@@ -77,6 +87,8 @@ for number, raw in enumerate(spec.get("webhooks") or [], start=1):
         adopt_id=entry.get("adoptId"),
         restart_if_failed=bool(entry.get("restartIfFailed", False)),
     )
+    if entry.get("verify") is True:
+        WebhookVerification(f"{entry['resource']}-delivers", webhook_id=hooks[entry["resource"]].id)
 
 pulumi.export("webhookIds", {name: hook.id for name, hook in hooks.items()})
 pulumi.export("webhookStates", {name: hook.state for name, hook in hooks.items()})

@@ -133,7 +133,7 @@ def drift_from_preview(doc: Any) -> list[Drift]:
             continue
         urn = str(step.get("urn", ""))
         parts = urn.split("::")
-        reasons = step.get("diffReasons") or step.get("replaceReasons") or []
+        reasons = step.get("diffReasons") or step.get("replaceReasons") or _differing(step)
         found.append(
             Drift(
                 resource=parts[-1] if len(parts) > 1 else urn,
@@ -143,6 +143,14 @@ def drift_from_preview(doc: Any) -> list[Drift]:
             )
         )
     return found
+
+
+def _differing(step: dict[str, Any]) -> list[str]:
+    """The properties whose new input differs from the recorded output, for a provider that
+    gives no reasons (the dynamic provider). Secrets compare as the same mask: never shown."""
+    new = _object(_object(step.get("newState")).get("inputs"))
+    old = _object(_object(step.get("oldState")).get("outputs"))
+    return sorted(k for k, v in new.items() if not k.startswith("__") and old.get(k) != v)
 
 
 def webhooks_from_export(doc: Any) -> list[StackWebhook]:

@@ -14,6 +14,9 @@ config the 1NCE credentials. The steps run in order on one world
    with no orphan;
 4. runner E, which never ran `up`, runs `onence status` and `onence test` on the stack, read from
    the bucket and decrypted with the passphrase alone;
+5. the scheduled job (examples/gitops/health-workflow.yml) on runner G, with the read-only state
+   identity, fails naming a webhook edited in the portal and one 1NCE disabled; after the fix
+   (`onence restart`, `pulumi up --refresh`) its next run passes;
 
 and then no secret is in any runner's output, any object of the bucket or SeaweedFS's logs, and
 every process the test started has ended.
@@ -27,6 +30,7 @@ from collections.abc import Iterator
 import pytest
 from onence_devtools.gitops.pipeline import BUCKET, HEADER_SECRET, GitOpsWorld
 from onence_devtools.gitops.processes import bound_to, listeners, session_members
+from onence_devtools.gitops.scheduled import drive_to_failed, endpoint_back, play_watch, portal_edit
 from onence_devtools.gitops.seaweedfs import weed_binary
 
 from tests.e2e.engine import require_engine
@@ -170,6 +174,56 @@ def test_a_runner_that_never_ran_up_reads_the_stack_from_the_bucket(world: GitOp
     tests = [r for r in world.receiver.requests if (r.json or {}).get("type") == "TEST_MESSAGE"]
     assert len(tests) == len(in_state)
     assert {r.header("x-api-key") for r in tests} == {HEADER_SECRET}
+
+
+def test_the_scheduled_watch_names_drift_and_a_disabled_webhook_until_both_are_fixed(
+    world: GitOpsWorld,
+):
+    lifecycle, location = world.hook("lifecycle"), world.hook("location")
+    portal_edit(world, lifecycle)
+    drive_to_failed(world, location)
+    before = world.s3.objects(BUCKET)
+
+    first = play_watch(world, "G")
+
+    assert first.run.code == 1, first.run
+    assert first.report["ok"] is False
+    drift = {d["resource"]: d for d in first.report["drift"]}
+    assert drift == {
+        "lifecycle": {
+            "resource": "lifecycle",
+            "type": "pulumi-python:dynamic/onence:Webhook",
+            "operation": "update",
+            "properties": ["eventTypes"],
+        }
+    }
+    states = {w["name"]: w["state"] for w in first.report["webhooks"]}
+    assert states["gitops-location"] == "INTEGRATION_FAILED"
+    assert {n: s for n, s in states.items() if s == "INTEGRATION_FAILED"} == {
+        "gitops-location": "INTEGRATION_FAILED"
+    }
+    assert "needs attention" in first.summary
+    rows = {line.split(" | ")[0].strip("| "): line for line in first.summary.splitlines()}
+    assert "update: eventTypes" in rows["gitops-lifecycle"]
+    assert "INTEGRATION_FAILED" in rows["gitops-location"]
+    assert world.s3.objects(BUCKET) == before  # the watch wrote nothing
+
+    # The fix: the endpoint answers again, a maintainer restarts the webhook and applies main.
+    endpoint_back(world, location)
+    fixer = world.runner("H")
+    fixer.clone("main")
+    assert fixer.onence("restart").code == 0
+    fixer.pulumi_cmd("up", "--yes", "--skip-preview", "--refresh", *fixer.pack_args())
+
+    second = play_watch(world, "G2")
+
+    assert second.run.code == 0, second.run
+    assert second.report["ok"] is True
+    assert second.report["drift"] == []
+    assert "all well" in second.summary
+    for text in (first.summary, second.summary, str(first.report), str(second.report)):
+        for secret in world.secrets():
+            assert secret not in text
 
 
 def test_no_secret_in_any_output_object_or_log_and_nothing_left_running(world: GitOpsWorld):

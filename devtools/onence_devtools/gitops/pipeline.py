@@ -269,6 +269,7 @@ class GitOpsWorld:
                 "webhooks.yaml": webhooks_yaml([self.hook("telemetry").entry()]),
                 POLICY_CONFIG: '{"webhook-url-public-host": {"allowPrivateEndpoints": true}}\n',
                 ".gitignore": ".venv\n",
+                "requirements.txt": "pulumi-onence[policy]\n",
             },
         )
         shutil.copy(REPO_ROOT / "examples" / "fleet" / "__main__.py", seed / "__main__.py")

@@ -176,12 +176,13 @@ class Runner:
         check: bool = True,
         stdin: str | None = None,
         timeout: float = COMMAND_TIMEOUT_S,
+        extra_env: dict[str, str] | None = None,
     ) -> Run:
         """Run a command in its own session, wait for it, keep its output."""
         proc = subprocess.Popen(
             argv,
             cwd=cwd or self.checkout,
-            env=self.env,
+            env={**self.env, **(extra_env or {})},
             stdin=subprocess.PIPE if stdin is not None else subprocess.DEVNULL,
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
