@@ -12,6 +12,8 @@ runners do. The steps are those of tests/gitops/test_gitops_loop.py, which asser
   D  a runner killed during `up`, leaving the lock and a webhook 1NCE created
   F  another runner recovering: `pulumi cancel`, `refresh --clear-pending-creates`, `up`
   E  a runner that never ran `up`: `onence status` and `onence test`
+  G  the scheduled job (health-workflow.yml): a portal edit and a disabled webhook fail it ...
+  H  ... a maintainer restarts the webhook and applies main, and the next scheduled run passes
 
 No secret is printed: the demo shows pulumi's own output lines, which carry none, and checks at
 the end that no secret is in any output, any object of the bucket or SeaweedFS's logs.
@@ -28,6 +30,7 @@ from pathlib import Path
 
 from onence_devtools.gitops.pipeline import BUCKET, GitOpsWorld
 from onence_devtools.gitops.runners import Run
+from onence_devtools.gitops.scheduled import drive_to_failed, endpoint_back, play_watch, portal_edit
 from onence_devtools.gitops.seaweedfs import weed_binary
 
 PREFIX = "onence-gitops-demo-"
@@ -72,6 +75,12 @@ def excerpt(run: Run, keep: tuple[str, ...] = KEEP, limit: int = 14) -> None:
     lines = [DEMO_DIR.sub("", line) for line in lines if "no supported checksum" not in line]
     show(lines[:limit] + (["..."] if len(lines) > limit else []))
     print(f"      (exit {run.code})", flush=True)
+
+
+def summary_lines(summary: str) -> list[str]:
+    """The scheduled job's markdown summary: its heading, verdict and table (no fix prose)."""
+    lines = [line for line in summary.splitlines() if line.strip()]
+    return [line for line in lines if line.startswith(("###", "|")) or "webhooks" in line]
 
 
 def in_1nce(world: GitOpsWorld) -> str:
@@ -178,6 +187,26 @@ def play(world: GitOpsWorld, started: float) -> int:
     excerpt(tested, ("NAME", "gitops-", "webhooks:"))
     show([f"the receiver got {len(world.receiver.requests)} test messages"])
 
+    step("1NCE portal + an endpoint down", "lifecycle edited by hand; location answers 503")
+    lifecycle, location = world.hook("lifecycle"), world.hook("location")
+    portal_edit(world, lifecycle)
+    drive_to_failed(world, location)
+    show([f"1NCE disabled {location.name} after five failed deliveries in a row"])
+    step("runner G | scheduled", "health-workflow.yml's watch: drift and health, read-only state")
+    watched = play_watch(world, "G")
+    show([f"exit {watched.run.code}; the run page's summary:", *summary_lines(watched.summary)])
+    step(
+        "runner H | the fix", "the endpoint answers again; `onence restart`, `pulumi up --refresh`"
+    )
+    endpoint_back(world, location)
+    fixer = world.runner("H")
+    fixer.clone("main")
+    excerpt(fixer.onence("restart"), ("NAME", "gitops-", "webhooks:"))
+    excerpt(fixer.pulumi_cmd("up", "--yes", "--skip-preview", "--refresh", *fixer.pack_args()))
+    step("runner G2 | scheduled", "the next watch")
+    healthy = play_watch(world, "G2")
+    show([f"exit {healthy.run.code}; the run page's summary:", *summary_lines(healthy.summary)])
+
     step("checks", "no secret anywhere, every process ended")
     objects = world.s3.objects(BUCKET)
     places = world.secret_free_places(objects).values()
@@ -198,6 +227,8 @@ def play(world: GitOpsWorld, started: float) -> int:
         and run.up.code == 0
         and status.code == 0
         and tested.code == 0
+        and watched.run.code == 1
+        and healthy.run.code == 0
         and not leaks
         and not left
     )

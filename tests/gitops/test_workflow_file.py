@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 import shlex
+import subprocess
 from pathlib import Path
 from typing import Any
 
@@ -137,3 +138,90 @@ def test_the_readme_command_line_steps_run_the_pack():
     assert any(c.startswith("pulumi preview") for c in commands)
     for command in commands:
         assert "--policy-pack" in command, command
+
+
+HEALTH = EXAMPLE / "health-workflow.yml"
+
+
+@pytest.fixture(scope="module")
+def health() -> dict[str, Any]:
+    document: dict[Any, Any] = yaml.safe_load(HEALTH.read_text())
+    document["on"] = document.pop(True, document.get("on"))
+    return document
+
+
+def test_the_health_job_runs_on_a_schedule_and_on_demand(health):
+    assert [entry["cron"] for entry in health["on"]["schedule"]] == ["17 * * * *"]
+    dispatch = health["on"]["workflow_dispatch"]["inputs"]["restart-failed"]
+    assert (dispatch["type"], dispatch["default"]) == ("boolean", False)
+    assert set(health["on"]) == {"schedule", "workflow_dispatch"}
+
+
+def test_the_health_job_holds_the_least_it_needs_and_can_write_no_state(health):
+    (job,) = health["jobs"].values()
+    assert health["permissions"] == {"contents": "read"}
+    assert "permissions" not in job
+    seen = secrets_seen(health, job)
+    assert seen == {
+        "STATE_READ_ACCESS_KEY_ID",
+        "STATE_READ_SECRET_ACCESS_KEY",
+        "PULUMI_CONFIG_PASSPHRASE",
+        "ONENCE_MONITOR_USERNAME",
+        "ONENCE_MONITOR_PASSWORD",
+    }
+    assert job["environment"] == "monitoring"
+    scripts = " ".join(str(step.get("run", "")) for step in job["steps"])
+    assert re.search(r"\bpulumi (up|destroy|refresh|cancel|import)\b", scripts) is None
+
+
+def test_the_health_job_reports_and_fails_through_onence_watch(health):
+    (job,) = health["jobs"].values()
+    [watch] = [step for step in job["steps"] if step.get("id") == "watch"]
+    words = shlex.split(watch["run"].replace("\\\n", " "))
+    assert "onence" in " ".join(words)
+    assert "watch" in words
+    assert "--json" in words
+    assert words[words.index("--markdown") + 1] == "$GITHUB_STEP_SUMMARY"
+    assert "set +e" not in watch["run"]  # its exit status is the job's
+    [upload] = [s for s in job["steps"] if str(s.get("uses", "")).startswith("actions/upload")]
+    assert upload["if"] == "always()"
+    assert upload["with"]["path"] in watch["run"]
+
+
+def test_both_workflows_pass_actionlint():
+    done = subprocess.run(
+        ["bash", str(EXAMPLE.parents[1] / "scripts" / "provide-actionlint.sh")],
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    linted = subprocess.run(
+        [done.stdout.strip(), "-shellcheck=", "-no-color", str(WORKFLOW), str(HEALTH)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert linted.returncode == 0, linted.stdout + linted.stderr
+
+
+def test_actionlint_catches_a_broken_workflow(tmp_path: Path):
+    broken = tmp_path / "broken.yml"
+    broken.write_text(HEALTH.read_text().replace("${{ inputs.restart-failed", "${{ input.restart"))
+    done = subprocess.run(
+        ["bash", str(EXAMPLE.parents[1] / "scripts" / "provide-actionlint.sh")],
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
+    )
+    linted = subprocess.run(
+        [done.stdout.strip(), "-shellcheck=", "-no-color", str(broken)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert linted.returncode != 0

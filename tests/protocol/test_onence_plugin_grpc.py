@@ -100,7 +100,7 @@ def test_the_schema_describes_every_property_and_keeps_secrets_secret(plugin: An
     for prop in [*webhook["inputProperties"].values(), *webhook["properties"].values()]:
         assert len(prop["description"]) > 20
     assert webhook["inputProperties"]["headers"]["secret"] is True
-    assert webhook["replaceOnChanges"] == ["name"]
+    assert webhook["inputProperties"]["name"]["willReplaceOnChanges"] is True
     assert webhook["requiredInputs"] == ["url", "eventTypes"]
     variables = schema["config"]["variables"]
     assert variables["password"]["secret"] is True

@@ -48,7 +48,7 @@ def _described(model: type[Any], attribute: str) -> str:
 def _input_properties() -> dict[str, dict[str, Any]]:
     fields = {(f.alias or name): name for name, f in WebhookInputs.model_fields.items()}
     types: dict[str, dict[str, Any]] = {
-        Prop.NAME: {"type": "string"},
+        Prop.NAME: {"type": "string", "willReplaceOnChanges": True},
         Prop.URL: {"type": "string"},
         Prop.HEADERS: {
             "type": "object",
@@ -156,7 +156,6 @@ def schema() -> dict[str, Any]:
         "requiredInputs": [Prop.URL.value, Prop.EVENT_TYPES.value],
         "properties": outputs,
         "required": [Prop.NAME.value, Prop.URL.value, Prop.EVENT_TYPES.value],
-        "replaceOnChanges": [Prop.NAME.value],
     }
     return {
         "name": PACKAGE,
