@@ -280,6 +280,6 @@ def in_context(operation: str, id_: str | None, props: Mapping[str, Any], exc: O
     """``<operation> of webhook 'NAME' (ID): <the error's own line>``, never two lines."""
     name = props.get("name")
     text = one_line(str(exc))
-    if (name and str(name) in text) or text.startswith(operation):
+    if (name and str(name) in text) or text.startswith(f"{operation} of "):
         return text
     return f"{operation} of {label(name, id_)}: {text}"
