@@ -68,7 +68,7 @@ def provider_plugin(
     module: str, engine_address: str, project: str = "fleet", timeout: float = 60.0
 ) -> Iterator[provider_pb2_grpc.ResourceProviderStub]:
     """Start ``python -u -m MODULE ENGINE`` as the engine does (cwd = project root), yield a
-    connected stub (its stderr lines in ``stub.stderr_lines``)."""
+    connected stub (its output lines in ``stub.stdout_lines`` and ``stub.stderr_lines``)."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("ONENCE_")}
     env["PULUMI_PROJECT"] = project
     process = subprocess.Popen(
@@ -82,12 +82,14 @@ def provider_plugin(
     )
     lines: queue.Queue[str] = queue.Queue()
     stderr_lines: list[str] = []
+    stdout_lines: list[str] = []
     assert process.stdout is not None
     assert process.stderr is not None
     out, err = process.stdout, process.stderr
 
     def pump() -> None:
         for line in out:
+            stdout_lines.append(line)
             lines.put(line)
 
     threading.Thread(target=pump, daemon=True).start()
@@ -100,6 +102,7 @@ def provider_plugin(
         grpc.channel_ready_future(channel).result(timeout=timeout)
         stub = provider_pb2_grpc.ResourceProviderStub(channel)
         stub.stderr_lines = stderr_lines  # type: ignore[attr-defined]
+        stub.stdout_lines = stdout_lines  # type: ignore[attr-defined]
         yield stub
     finally:
         if channel is not None:

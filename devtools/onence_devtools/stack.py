@@ -126,6 +126,10 @@ class PulumiStack:
     def write_program(self, source: str) -> None:
         (self.workdir / "__main__.py").write_text(textwrap.dedent(source))
 
+    def declare(self, webhooks: list[dict[str, Any]]) -> None:
+        """Make the program declare ``webhooks`` (see ``program_for``)."""
+        self.write_program(program_for(webhooks))
+
     def init(self) -> PulumiStack:
         self.run("stack", "init", self.stack, "--secrets-provider", "passphrase")
         return self

@@ -12,10 +12,13 @@ import json
 import textwrap
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
+
+import yaml
 
 from onence_devtools.stack import VENV, PulumiStack
 
-__all__ = ["YamlStack"]
+__all__ = ["YamlStack", "yaml_program_for"]
 
 
 @dataclass
@@ -38,5 +41,45 @@ class YamlStack(PulumiStack):
         (self.workdir / "Pulumi.yaml").write_text(head + textwrap.dedent(source))
         (self.workdir / "__main__.py").unlink(missing_ok=True)
 
+    def declare(self, webhooks: list[dict[str, Any]]) -> None:
+        self.write_program(yaml_program_for(webhooks))
+
     def resources(self, type_token: str = "onence:index:Webhook") -> list[dict[str, object]]:  # noqa: S107 (a type token)
         return super().resources(type_token)
+
+
+def yaml_program_for(webhooks: list[dict[str, Any]]) -> str:
+    """The body of a Pulumi.yaml declaring ``webhooks``, as ``program_for`` takes them.
+
+    Keys are the Python keyword arguments (``event_types``), written as the schema's camelCase;
+    header values given as ``{"secret": KEY}`` read the secret config ``KEY``, declared as such.
+    """
+    secrets: set[str] = set()
+    resources: dict[str, Any] = {}
+    for spec in webhooks:
+        spec = dict(spec)
+        resource = spec.pop("resource")
+        properties = {_camel(key): value for key, value in spec.items() if key != "headers"}
+        if "headers" in spec:
+            headers = {}
+            for key, value in spec["headers"].items():
+                if isinstance(value, dict):
+                    secrets.add(value["secret"])
+                    value = "${" + value["secret"] + "}"
+                headers[key] = value
+            properties["headers"] = headers
+        resources[resource] = {"type": "onence:index:Webhook", "properties": properties}
+    document: dict[str, Any] = {}
+    if secrets:
+        document["config"] = {key: {"type": "string", "secret": True} for key in sorted(secrets)}
+    document["resources"] = resources
+    document["outputs"] = {
+        "ids": {name: "${" + name + ".id}" for name in resources},
+        "states": {name: "${" + name + ".state}" for name in resources},
+    }
+    return yaml.safe_dump(document, sort_keys=False)
+
+
+def _camel(snake: str) -> str:
+    head, *rest = snake.split("_")
+    return head + "".join(part.title() for part in rest)

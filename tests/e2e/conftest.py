@@ -8,7 +8,8 @@ from typing import Any
 
 import pytest
 import requests
-from onence_devtools.stack import PulumiStack, program_for
+from onence_devtools.stack import PulumiStack
+from onence_devtools.yaml_stack import YamlStack
 from onence_emulator.harness import EmulatorProcess
 
 from tests.conftest import EmulatorApi
@@ -80,13 +81,14 @@ def onence_api(emulator: Any) -> Iterator[OnenceApi]:
         api.http.session.close()
 
 
-@pytest.fixture
-def make_stack(tmp_path: Path, emulator: Any) -> Iterator[Callable[..., PulumiStack]]:
-    """A factory of initialised stacks configured for the emulator; destroys them afterwards."""
+def _stack_factory(
+    tmp_path: Path, emulator: Any, kind: type[PulumiStack]
+) -> Iterator[Callable[..., PulumiStack]]:
     stacks: list[PulumiStack] = []
 
     def make(webhooks: list[dict[str, Any]], secrets: dict[str, str] | None = None) -> PulumiStack:
-        stack = PulumiStack(tmp_path / f"project{len(stacks)}", program=program_for(webhooks))
+        stack = kind(tmp_path / f"project{len(stacks)}", program="")
+        stack.declare(webhooks)
         stack.init()
         stack.configure_emulator(emulator.base_url, USER, PASSWORD)
         for key, value in (secrets or {}).items():
@@ -103,6 +105,23 @@ def make_stack(tmp_path: Path, emulator: Any) -> Iterator[Callable[..., PulumiSt
             assert secret not in stack.output_text(), "a secret appeared in the pulumi output"
         # The engine warns when a plugin on PATH is not the one beside it: ours must match.
         assert "from $PATH" not in stack.output_text()
+
+
+@pytest.fixture
+def make_stack(tmp_path: Path, emulator: Any) -> Iterator[Callable[..., PulumiStack]]:
+    """A factory of initialised stacks configured for the emulator; destroys them afterwards."""
+    yield from _stack_factory(tmp_path, emulator, PulumiStack)
+
+
+@pytest.fixture(params=["dynamic", "plugin"])
+def make_either_stack(
+    request: pytest.FixtureRequest, tmp_path: Path, emulator: Any
+) -> Iterator[Callable[..., PulumiStack]]:
+    """``make_stack`` for each way in: a Python program on the dynamic provider, and a Pulumi
+    YAML program on the provider plugin. ``stack.declare(specs)`` writes either program."""
+    yield from _stack_factory(
+        tmp_path, emulator, PulumiStack if request.param == "dynamic" else YamlStack
+    )
 
 
 def writes(calls: list[dict[str, Any]]) -> list[tuple[str, str]]:

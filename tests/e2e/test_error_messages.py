@@ -11,9 +11,9 @@ from __future__ import annotations
 import socket
 
 import pytest
-from onence_devtools.stack import PulumiStack
+from onence_devtools.stack import PulumiStack, program_for
 
-from tests.e2e.conftest import PASSWORD, USER, program_for, writes
+from tests.e2e.conftest import PASSWORD, USER, writes
 
 pytestmark = pytest.mark.e2e
 

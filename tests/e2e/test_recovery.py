@@ -18,7 +18,7 @@ import pytest
 from onence_emulator.harness import wait_until
 from pulumi_onence._resource import default_name
 
-from tests.e2e.conftest import OnenceApi, program_for, writes
+from tests.e2e.conftest import OnenceApi, writes
 from tests.e2e.convergence import check, recorded
 from tests.e2e.killed_run import KilledUp
 
@@ -66,11 +66,13 @@ def settled(api: OnenceApi) -> Callable[[], bool]:
 
 
 @pytest.mark.timeout(600)
-def test_killed_up_recovers_with_the_documented_steps(make_stack, emulator, onence_api, tmp_path):
-    stack = make_stack([], secrets={"ingestKey": HEADER_SECRET})
+def test_killed_up_recovers_with_the_documented_steps(
+    make_either_stack, emulator, onence_api, tmp_path
+):
+    stack = make_either_stack([], secrets={"ingestKey": HEADER_SECRET})
     specs = declared(stack.project, stack.stack)
     expected = with_names(specs, stack.project, stack.stack)
-    stack.write_program(program_for(specs))
+    stack.declare(specs)
     emulator.admin.add_fault(
         "latency", method="POST", path="/webhooks$", latency_ms=CREATE_LATENCY_MS
     )
@@ -140,7 +142,7 @@ def test_killed_up_recovers_with_the_documented_steps(make_stack, emulator, onen
 def test_state_whose_attrs_file_a_kill_emptied_is_repaired_as_documented(make_stack, emulator):
     """The file backend writes `<stack>.json.attrs` in place: a kill there leaves it empty."""
     stack = make_stack([], secrets={"ingestKey": HEADER_SECRET})
-    stack.write_program(program_for(declared(stack.project, stack.stack)[:2]))
+    stack.declare(declared(stack.project, stack.stack)[:2])
     stack.up()
     (attrs,) = (stack.state_dir / ".pulumi" / "stacks").glob(f"*/{stack.stack}.json.attrs")
     attrs.write_bytes(b"")

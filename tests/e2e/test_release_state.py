@@ -13,9 +13,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from onence_devtools.stack import PulumiStack
+from onence_devtools.stack import PulumiStack, program_for
 
-from tests.e2e.conftest import PASSWORD, USER, WEBHOOK_TYPE, OnenceApi, program_for, writes
+from tests.e2e.conftest import PASSWORD, USER, WEBHOOK_TYPE, OnenceApi, writes
 
 pytestmark = pytest.mark.e2e
 

@@ -9,9 +9,9 @@ import json
 from typing import Any
 
 import pytest
-from onence_devtools.stack import PulumiStack
+from onence_devtools.stack import PulumiStack, program_for
 
-from tests.e2e.conftest import PASSWORD, USER, program_for, token_requests, writes
+from tests.e2e.conftest import PASSWORD, USER, token_requests, writes
 
 pytestmark = pytest.mark.e2e
 

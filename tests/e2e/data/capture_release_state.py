@@ -24,10 +24,10 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from onence_devtools.stack import PulumiStack
+from onence_devtools.stack import PulumiStack, program_for
 from onence_emulator.harness import EmulatorProcess
 
-from tests.e2e.conftest import PASSWORD, USER, OnenceApi, program_for
+from tests.e2e.conftest import PASSWORD, USER, OnenceApi
 
 HERE = Path(__file__).resolve().parent
 HEADER_SECRET = "release-hdr-secret-7f1e-never-print"
