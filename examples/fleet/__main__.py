@@ -69,6 +69,10 @@ def checked(number: int, entry: Any) -> dict[str, Any]:
     unknown = sorted(set(entry) - KNOWN)
     if unknown:
         problems.append(f"unknown {', '.join(unknown)} (allowed: {', '.join(sorted(KNOWN))})")
+    flags = ("jsonPayloadEnabled", "restartIfFailed", "verify")
+    not_flags = [key for key in flags if key in entry and not isinstance(entry[key], bool)]
+    if not_flags:
+        problems.append(f"{', '.join(not_flags)} must be true or false")
     if problems:
         raise pulumi.RunError(f"{where} ({entry.get('resource', '?')}): {'; '.join(problems)}")
     return entry

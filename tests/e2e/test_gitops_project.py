@@ -2,16 +2,21 @@
 
 from __future__ import annotations
 
+import json
 import shutil
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from onence_devtools.stack import REPO_ROOT, VENV, PulumiStack
+from onence_emulator.harness import EmulatorProcess
+from onence_emulator.receiver import HttpsReceiver
 
 from tests.e2e.conftest import PASSWORD, USER
 
 pytestmark = pytest.mark.e2e
 
+VERIFICATION = "pulumi-python:dynamic/onence:WebhookVerification"
 FLEET_SECRETS = {"telemetryKey": "fleet-telemetry-key-61b0", "opsToken": "Bearer fleet-ops-0c7d"}
 
 
@@ -76,5 +81,103 @@ def test_a_missing_webhooks_file_is_one_clear_line(tmp_path, emulator, onence_ap
     output = failed.stdout + failed.stderr
     expected = f"the webhooks file {stack.workdir.resolve() / 'nope.yaml'} does not exist"
     assert expected in output
+    assert "Traceback" not in output
+    assert onence_api.webhooks() == []
+
+
+@pytest.fixture(scope="module")
+def receiver() -> Iterator[HttpsReceiver]:
+    with HttpsReceiver() as running:
+        yield running
+
+
+@pytest.fixture(scope="module")
+def delivering_emulator(receiver: HttpsReceiver) -> Iterator[EmulatorProcess]:
+    """An emulator that delivers to the loopback receiver (1NCE delivers to public hosts)."""
+    with EmulatorProcess(
+        users={USER: PASSWORD},
+        ca_bundle=receiver.ca_pem,
+        allow_private_endpoints=True,
+        delivery_timeout=5,
+    ) as process:
+        yield process
+
+
+def fleet_file(receiver: HttpsReceiver, verify: object = True) -> str:
+    return (
+        "webhooks:\n"
+        "  - resource: good\n"
+        "    name: fleet-good\n"
+        f"    url: {receiver.url}/good\n"
+        "    eventTypes: [TELEMETRY_DATA]\n"
+        f"    verify: {json.dumps(verify)}\n"
+        "  - resource: down\n"
+        "    name: fleet-down\n"
+        f"    url: {receiver.url}/down\n"
+        "    eventTypes: [LIFECYCLE]\n"
+        f"    verify: {json.dumps(verify)}\n"
+        "  - resource: quiet\n"
+        "    name: fleet-quiet\n"
+        f"    url: {receiver.url}/quiet\n"
+        "    eventTypes: [ERROR]\n"
+    )
+
+
+def test_verify_true_proves_each_webhook_delivers(tmp_path, delivering_emulator, receiver):
+    emulator = delivering_emulator
+    emulator.admin.reset()
+    receiver.clear()
+    stack = root_project(tmp_path / "gitops", emulator)
+    (stack.workdir / "verified.yaml").write_text(fleet_file(receiver))
+    stack.run("config", "set", "webhooksFile", "verified.yaml", "--stack", stack.stack)
+    receiver.status_by_path["/down"] = 500  # one endpoint down, the others answering
+
+    def tested() -> list[str]:
+        ids = {i["id"]: i["name"] for i in emulator.admin.integrations()}
+        calls = [path for _, path in emulator.admin.api_calls() if path.endswith("/test")]
+        emulator.admin.clear_calls()
+        return sorted(ids[path.split("/")[-2]] for path in calls)
+
+    try:
+        failed = stack.up(check=False)
+        text = failed.stdout + failed.stderr
+        assert failed.returncode != 0
+        assert "verification of webhook 'fleet-down'" in text
+        assert "verification of webhook 'fleet-good'" not in text
+        assert tested() == ["fleet-down", "fleet-good"]  # fleet-quiet did not ask for it
+        recorded = [r["urn"].rsplit("::", 1)[-1] for r in stack.resources(VERIFICATION)]
+        assert recorded == ["good-delivers"]  # the proof that failed is not recorded
+        assert {r.path for r in receiver.received} == {"/good", "/down"}
+
+        # The endpoint is back: the next up tests only the webhook not yet proven.
+        receiver.status_by_path.clear()
+        stack.up()
+        assert tested() == ["fleet-down"]
+        assert len(stack.resources(VERIFICATION)) == 2
+        # Nothing changed: nothing is tested.
+        stack.up()
+        assert tested() == []
+    finally:
+        receiver.status_by_path.clear()
+        stack.destroy(check=False)
+
+
+@pytest.mark.parametrize("flag", ["verify", "jsonPayloadEnabled", "restartIfFailed"])
+def test_a_flag_that_is_not_a_boolean_is_one_clear_line(tmp_path, emulator, onence_api, flag):
+    stack = root_project(tmp_path / "gitops", emulator)
+    (stack.workdir / "flags.yaml").write_text(
+        "webhooks:\n"
+        "  - resource: mine\n"
+        "    url: https://mine.example.com/1nce\n"
+        "    eventTypes: [LIFECYCLE]\n"
+        f'    {flag}: "false"\n'
+    )
+    stack.run("config", "set", "webhooksFile", "flags.yaml", "--stack", stack.stack)
+
+    failed = stack.preview(check=False)
+
+    assert failed.returncode != 0
+    output = failed.stdout + failed.stderr
+    assert f"flags.yaml: webhook #1 (mine): {flag} must be true or false" in output
     assert "Traceback" not in output
     assert onence_api.webhooks() == []
