@@ -393,10 +393,10 @@ class WebhookLifecycle:
         ]
         said = f" (1NCE: {redact(reason, secrets)})" if reason else ""
         fix = (
-            "the next `pulumi up` restarts it (restart_if_failed=True)"
+            "the next `pulumi up` restarts it (restart_if_failed=True, restartIfFailed)"
             if props.get(Prop.RESTART_IF_FAILED) is True
             else "fix the receiver, then run `onence restart` or set restart_if_failed=True "
-            "and run `pulumi up --refresh`"
+            "(restartIfFailed) and run `pulumi up --refresh`"
         )
         report.warn(
             f"{label(live.name, live.id)} is INTEGRATION_FAILED: 1NCE stopped delivering to "

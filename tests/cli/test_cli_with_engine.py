@@ -1,6 +1,7 @@
 """The stack commands end to end: the real engine, the emulator and a local HTTPS receiver.
 
-The issue's scenario: `pulumi up` a webhook pointing at the receiver; `onence test` succeeds;
+For a Python program on the dynamic provider and a Pulumi YAML program on the plugin alike:
+`pulumi up` a webhook pointing at the receiver; `onence test` succeeds;
 the receiver goes down and device messages make 1NCE disable the webhook; `onence status` shows
 INTEGRATION_FAILED and exits 1; the receiver comes back and `onence restart` reactivates the
 webhook; it fails once more and `pulumi up --refresh` with `restart_if_failed=True` restarts it,
@@ -19,6 +20,7 @@ from typing import Any
 
 import pytest
 from onence_devtools.stack import VENV, PulumiStack
+from onence_devtools.yaml_stack import YamlStack
 from onence_emulator.harness import EmulatorProcess
 from onence_emulator.receiver import HttpsReceiver
 
@@ -44,6 +46,27 @@ hook = Webhook(
 )
 pulumi.export("webhookId", hook.id)
 pulumi.export("webhookState", hook.state)
+"""
+YAML_PROGRAM = """\
+config:
+  receiverUrl:
+    type: string
+  ingestKey:
+    type: string
+    secret: true
+resources:
+  telemetry:
+    type: onence:index:Webhook
+    properties:
+      name: e2e-cli-telemetry
+      url: ${receiverUrl}
+      headers:
+        x-api-key: ${ingestKey}
+      eventTypes: [TELEMETRY_DATA]
+      restartIfFailed: true
+outputs:
+  webhookId: ${telemetry.id}
+  webhookState: ${telemetry.state}
 """
 
 
@@ -128,14 +151,21 @@ def emulator(_module_emulator: EmulatorProcess) -> EmulatorProcess:
     return _module_emulator
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="module", params=["dynamic", "plugin"])
 def deployed(
-    tmp_path_factory: pytest.TempPathFactory, emulator: EmulatorProcess, receiver: HttpsReceiver
+    request: pytest.FixtureRequest,
+    tmp_path_factory: pytest.TempPathFactory,
+    emulator: EmulatorProcess,
+    receiver: HttpsReceiver,
 ) -> Iterator[PulumiStack]:
-    """One stack for the module (an `up` costs seconds): a webhook at the receiver with
-    `restart_if_failed=True`."""
+    """One stack per way in (an `up` costs seconds): a webhook at the receiver with
+    `restart_if_failed=True`, from a Python program on the dynamic provider or a Pulumi YAML
+    program on the plugin."""
     workdir = tmp_path_factory.mktemp("cli-e2e") / "project"
-    stack = PulumiStack(workdir, program=PROGRAM, project="onence-cli-e2e")
+    if request.param == "dynamic":
+        stack = PulumiStack(workdir, program=PROGRAM, project="onence-cli-e2e")
+    else:
+        stack = YamlStack(workdir, program=YAML_PROGRAM, project="onence-cli-e2e-yaml")
     stack.init()
     stack.configure_emulator(emulator.base_url, USERNAME, PASSWORD)
     stack.set_config("receiverUrl", f"{receiver.url}/ingest?iccid=:iccid:")
@@ -196,7 +226,7 @@ def test_test_status_restart_and_self_healing_refresh(
     fail_webhook(emulator, onence)
     receiver.start()
     plan = deployed.preview("--refresh")
-    assert '"INTEGRATION_FAILED" => "INTEGRATION_ACTIVE"' in plan.stdout
+    assert '"INTEGRATION_FAILED" => "INTEGRATION_ACTIVE"' in plan.stdout, plan.stdout + plan.stderr
     assert "1 to update" in plan.stdout
 
     # ... and `pulumi up --refresh` carries it out.

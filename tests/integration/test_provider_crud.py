@@ -544,7 +544,8 @@ def test_refresh_warns_about_a_failed_webhook_with_the_fix_and_no_header_value(
         f"webhook 'fleet-telemetry' ({created.id}) is INTEGRATION_FAILED: 1NCE stopped delivering"
     )
     assert warning.endswith(
-        "fix the receiver, then run `onence restart` or set restart_if_failed=True and run "
+        "fix the receiver, then run `onence restart` or set restart_if_failed=True "
+        "(restartIfFailed) and run "
         "`pulumi up --refresh`"
     )
     assert SECRET not in warning

@@ -10,7 +10,13 @@ from typing import Any
 
 import pytest
 from pulumi.provider.experimental.property_value import PropertyValue
-from pulumi.provider.experimental.provider import CheckRequest, CreateRequest, UpdateRequest
+from pulumi.provider.experimental.provider import (
+    CheckRequest,
+    CreateRequest,
+    DiffRequest,
+    PropertyDiffKind,
+    UpdateRequest,
+)
 from pulumi.runtime.rpc import UNKNOWN
 from pulumi_onence._errors import AuthenticationError
 from pulumi_onence._models import Integration, WebhookPatch, WebhookSpec
@@ -152,3 +158,37 @@ def test_unknowns_and_secrets_cross_the_boundary() -> None:
         True,
         False,
     )
+
+
+def diff_of(olds: dict[str, PropertyValue], news: dict[str, PropertyValue]) -> Any:
+    provider = OnenceProvider(client=FakeClient())  # type: ignore[arg-type]
+    return run(provider.diff(DiffRequest(URN, "id-1", olds, news, [])))
+
+
+def test_every_changed_property_has_its_kind_so_the_plan_shows_it() -> None:
+    recorded = {**declared(), "state": property_value("ROLLOUT_DONE")}
+    # The server tells the engine the diff is detailed: a change without its detail is an
+    # `~ update` with nothing shown.
+    changed = diff_of(recorded, declared(eventTypes=["ERROR"], url="https://e.example.com/2"))
+    assert set(changed.diffs) == {"url", "eventTypes"}
+    assert {k: v.kind for k, v in changed.detailed_diff.items()} == {
+        "url": PropertyDiffKind.UPDATE,
+        "eventTypes": PropertyDiffKind.UPDATE,
+    }
+
+    renamed = diff_of(recorded, declared(name="telemetry-renamed"))
+    assert renamed.replaces == ["name"]
+    assert renamed.detailed_diff["name"].kind == PropertyDiffKind.UPDATE_REPLACE
+
+    # A webhook 1NCE disabled, refreshed, with restartIfFailed: the restart is a visible change
+    # of `state` (its old value is the recorded output).
+    failed = {**declared(restartIfFailed=True), "state": property_value("INTEGRATION_FAILED")}
+    restart = diff_of(
+        failed, {**declared(restartIfFailed=True), "state": property_value("INTEGRATION_ACTIVE")}
+    )
+    assert restart.diffs == ["state"]
+    assert restart.detailed_diff["state"].kind == PropertyDiffKind.UPDATE
+    assert restart.detailed_diff["state"].input_diff is False
+
+    same = diff_of(recorded, declared())
+    assert (same.changes, same.detailed_diff) == (False, {})

@@ -35,6 +35,8 @@ from pulumi.provider.experimental.provider import (
     DiffResponse,
     GetSchemaRequest,
     GetSchemaResponse,
+    PropertyDiff,
+    PropertyDiffKind,
     Provider,
     ReadRequest,
     ReadResponse,
@@ -45,7 +47,7 @@ from pulumi.runtime.rpc import UNKNOWN
 
 from .. import _diagnostics
 from .._errors import OnenceError
-from .._lifecycle import WebhookLifecycle, in_context
+from .._lifecycle import Difference, WebhookLifecycle, in_context
 from .._naming import default_name_for_urn
 from .._state import COMPUTED_KEYS, INPUT_KEYS, Prop
 from .._tokens import PLUGIN_VERIFICATION, PLUGIN_WEBHOOK
@@ -197,6 +199,7 @@ class OnenceProvider(Provider):
             replaces=found.replaces,
             delete_before_replace=found.delete_before_replace,
             diffs=found.changed,
+            detailed_diff=_detailed(found, olds, news),
         )
 
     async def create(self, request: CreateRequest) -> CreateResponse:
@@ -294,3 +297,25 @@ def _declared(refreshed: Mapping[str, Any], recorded: Mapping[str, Any]) -> dict
     if recorded and Prop.HEADERS not in recorded:
         inputs.pop(Prop.HEADERS, None)
     return inputs
+
+
+def _detailed(
+    found: Difference, olds: Mapping[str, Any], news: Mapping[str, Any]
+) -> dict[str, PropertyDiff]:
+    """Each changed property's kind, for the plan's display: the server always says the diff is
+    detailed, so without these the engine would show `~ update` with no property changed.
+
+    The core compares the recorded state with the new inputs (a restart planned from a
+    refreshed state shows as ``state: INTEGRATION_FAILED => INTEGRATION_ACTIVE``).
+    """
+    detailed = {}
+    for key in dict.fromkeys([*found.changed, *found.replaces]):
+        replace = key in found.replaces
+        if olds.get(key) is None:
+            kind = PropertyDiffKind.ADD_REPLACE if replace else PropertyDiffKind.ADD
+        elif news.get(key) is None:
+            kind = PropertyDiffKind.DELETE_REPLACE if replace else PropertyDiffKind.DELETE
+        else:
+            kind = PropertyDiffKind.UPDATE_REPLACE if replace else PropertyDiffKind.UPDATE
+        detailed[key] = PropertyDiff(kind, input_diff=False)
+    return detailed
