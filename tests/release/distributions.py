@@ -32,10 +32,12 @@ class Wheels:
 
 
 def build_wheels(directory: Path) -> Wheels:
-    """``python -m build --wheel`` for both distributions (an isolated build, as a release)."""
+    """``python -m build`` for both distributions, as a release: the sdist, then the wheel from
+    the unpacked sdist (a wheel built in the checkout would carry whatever a stale ``build/``
+    there still holds, such as a module since deleted)."""
     for source in (REPO, REPO / "emulator"):
         done = subprocess.run(
-            [sys.executable, "-m", "build", "--wheel", "--outdir", str(directory), str(source)],
+            [sys.executable, "-m", "build", "--outdir", str(directory), str(source)],
             capture_output=True,
             text=True,
             timeout=PIP_TIMEOUT_S,

@@ -8,10 +8,9 @@ import ast
 from collections.abc import Iterator
 from pathlib import Path
 
-import pulumi_onence
-
 REPO = Path(__file__).resolve().parents[2]
-PACKAGE = Path(pulumi_onence.__file__).resolve().parent
+# The source, also where the tests run against an installed wheel (tests/release).
+PACKAGE = REPO / "provider" / "pulumi_onence"
 EMULATOR = REPO / "emulator" / "onence_emulator"
 MAX_LINES = 460
 

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import os
 import subprocess
 import sys
 import types
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any, cast
 
 import pulumi
@@ -54,11 +55,19 @@ class EchoMocks(pulumi.runtime.Mocks):
 
 
 @pytest.fixture
-def engine() -> tuple[EchoMocks, RecordingMonitor]:
+def engine() -> Iterator[tuple[EchoMocks, RecordingMonitor]]:
+    # The SDK registers resources on the current event loop, as a program's is: each test gets
+    # its own (from Python 3.12 there is none after another test's asyncio.run()).
+    loop = asyncio.new_event_loop()
+    asyncio.set_event_loop(loop)
     mocks = EchoMocks()
     monitor = RecordingMonitor(mocks)
     pulumi.runtime.set_mocks(mocks, project="fleet", stack="dev", preview=False, monitor=monitor)
-    return mocks, monitor
+    try:
+        yield mocks, monitor
+    finally:
+        asyncio.set_event_loop(None)
+        loop.close()
 
 
 def declared(**changes: Any) -> dict[str, Any]:
