@@ -11,6 +11,7 @@ import math
 import re
 from collections import Counter
 from collections.abc import Iterable, Mapping
+from datetime import datetime
 from typing import Any
 
 CLASSES = ("token", "list", "get", "post", "patch", "delete", "other")
@@ -89,3 +90,22 @@ def minimum(phase: str, n: int) -> dict[str, int]:
     elif phase == "destroy":
         need.update(token=1, delete=n)
     return need
+
+
+def peak_at_once(calls: Iterable[Mapping[str, Any]], latency_ms: int) -> int:
+    """The most webhook API calls the emulator held at once, when each waited ``latency_ms``.
+
+    The call log stamps a call when it is answered (to the millisecond), so a call's wait is
+    taken as the ``latency_ms`` before that; the token request (not delayed) is left out.
+    """
+    events: list[tuple[float, int]] = []
+    for call in calls:
+        if classify(str(call["method"]), str(call["path"])) == "token":
+            continue
+        end = datetime.fromisoformat(str(call["time"]).replace("Z", "+00:00")).timestamp()
+        events += [(end - latency_ms / 1000, 1), (end, -1)]
+    peak = held = 0
+    for _, step in sorted(events):  # at the same instant an answer comes before a new wait
+        held += step
+        peak = max(peak, held)
+    return peak

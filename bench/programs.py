@@ -1,8 +1,8 @@
 """The stack programs the benchmark deploys: N webhooks, in two revisions, for each provider.
 
 The webhooks are declared with ``program_for`` of the stack driver (``onence_devtools.stack``) that
-the end-to-end tests use too, so the benchmark deploys what the tests deploy; the no-op
-variant swaps only the import.
+the end-to-end tests use too, so the benchmark deploys what the tests deploy; the no-op and the
+plugin variants swap only the import.
 """
 
 from __future__ import annotations
@@ -14,7 +14,10 @@ from onence_devtools.stack import program_for
 HEADER_SECRET_KEY = "benchKey"
 ONENCE_IMPORT = "from pulumi_onence import EventType, Webhook, WebhookArgs"
 NOOP_IMPORT = "from bench.noop_provider import NoopWebhook as Webhook"
-VARIANTS = ("onence", "noop")
+PLUGIN_IMPORT = "from bench.plugin_resource import PluginWebhook as Webhook"
+#: The dynamic provider, the no-op dynamic provider, the ``onence`` provider plugin.
+VARIANTS = ("onence", "noop", "plugin")
+_IMPORTS = {"noop": NOOP_IMPORT, "plugin": PLUGIN_IMPORT}
 
 
 def webhook_specs(n: int, revision: int) -> list[dict[str, Any]]:
@@ -40,8 +43,8 @@ def program(variant: str, n: int, revision: int) -> str:
     source = program_for(webhook_specs(n, revision))
     if variant == "onence":
         return source
-    if variant == "noop":
-        if ONENCE_IMPORT not in source:
-            raise RuntimeError("program_for changed its import line; update bench/programs.py")
-        return source.replace(ONENCE_IMPORT, NOOP_IMPORT)
-    raise ValueError(f"unknown variant {variant!r}")
+    if variant not in _IMPORTS:
+        raise ValueError(f"unknown variant {variant!r}")
+    if ONENCE_IMPORT not in source:
+        raise RuntimeError("program_for changed its import line; update bench/programs.py")
+    return source.replace(ONENCE_IMPORT, _IMPORTS[variant])

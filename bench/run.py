@@ -1,15 +1,19 @@
 """Benchmark entry point (``make bench``): calls and wall time per phase, N webhooks.
 
-First the program-side import time of ``pulumi_onence`` (fresh interpreters, median). Then, for
-each size: the five phases with the real provider against the emulator, the same phases with
-the no-op provider in the same run (wall and CPU, judged against 1.1x), and a plain ``requests``
-loop making the same calls; then the plugin probe over gRPC. Prints the tables, writes
-``bench/results/latest.json`` and the generated part of ``bench/RESULTS.md``.
+First the program-side import time of ``pulumi_onence``. Then, for each size, the five phases
+with three providers in the same run, interleaved: the dynamic provider (``pulumi_onence.Webhook``),
+the ``onence`` provider plugin (``onence:index:Webhook``, from the same Python program) and the
+no-op provider (the engine's floor), wall and CPU, judged against 1.1x of the floor; a plain
+``requests`` loop making the same calls. At N = 100 the three also run with the emulator's
+latency fault on every webhook API call (``--latency-ms``), where the dynamic provider's limit of
+4 calls at once shows against the engine's ``--parallel``. Then the plugin probe over gRPC.
+Prints the tables, writes ``bench/results/latest.json`` and the generated part of
+``bench/RESULTS.md``.
 
 Usage::
 
     make bench                                   # N = 10 and 100 (3 times each), 250
-    make bench BENCH_ARGS="--quick"              # N = 10 once, short probe: a smoke run
+    make bench BENCH_ARGS="--quick"              # N = 10 once, no latency, short probe
     make bench BENCH_ARGS="--sizes 100 --repeat-small 3"
     .venv/bin/python -m bench.run --render bench/results/latest.json   # tables again, no run
 
@@ -63,7 +67,22 @@ def _parse(argv: list[str] | None) -> argparse.Namespace:
         "--import-runs", type=int, default=9, help="fresh interpreters per import line"
     )
     parser.add_argument(
-        "--variants", default="onence,noop", help="engine variants to run (onence, noop)"
+        "--variants",
+        default="onence,noop,plugin",
+        help="providers to run: onence (the dynamic provider), noop, plugin (the onence plugin)",
+    )
+    parser.add_argument(
+        "--latency-ms",
+        default=None,
+        help=f"emulator latency per webhook API call, comma-separated (default 0,150,500; 0 with"
+        f" --quick); other than 0 only at N = {report.JUDGED_N} (or the largest size when it is"
+        " not run)",
+    )
+    parser.add_argument(
+        "--parallel",
+        type=int,
+        default=16,
+        help="the engine's --parallel for every phase (0: the engine's default)",
     )
     parser.add_argument(
         "--no-checkpoint-probe",
@@ -82,6 +101,8 @@ def _parse(argv: list[str] | None) -> argparse.Namespace:
         args.repeat_judged = 1
         args.import_runs = 3
         args.no_checkpoint_probe = True
+        args.latency_ms = args.latency_ms or "0"
+    args.latency_ms = args.latency_ms or "0,150,500"
     return args
 
 
@@ -153,12 +174,16 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     sizes = sorted({int(s) for s in args.sizes.split(",") if s.strip()})
     variants = [v for v in args.variants.split(",") if v]
+    latencies = sorted({int(x) for x in args.latency_ms.split(",") if x.strip()}) or [0]
+    latency_n = report.JUDGED_N if report.JUDGED_N in sizes else sizes[-1]
+    parallel = args.parallel or None
     started_wall = time.perf_counter()
     data: dict[str, Any] = {
         "started": datetime.now(UTC).isoformat(timespec="seconds"),
         "command": "python -m bench.run " + " ".join(sys.argv[1:] if argv is None else argv),
         "machine": _machine(),
         "repeats": {},
+        "parallel": parallel,
         "runs": [],
         "loops": [],
         "probe": None,
@@ -177,15 +202,26 @@ def main(argv: list[str] | None = None) -> int:
             data["repeats"][str(n)] = repeats
             for attempt in range(1, repeats + 1):
                 ours_counts: dict[str, dict[str, int]] = {}
-                for variant in variants:
-                    _log(f"N={n} run {attempt}/{repeats}: {variant} provider, five phases")
-                    emulator.admin.reset()
-                    run = engine_phases.run_variant(variant, n, emulator.base_url, emulator.admin)
-                    data["runs"].append(run.to_json())
-                    if run.error:
-                        _log(f"  {variant} failed: {run.error.splitlines()[0]}")
-                    if variant == "onence":
-                        ours_counts = {p.phase: p.calls for p in run.phases}
+                for latency in latencies if n == latency_n else [0]:
+                    for variant in variants:
+                        _log(
+                            f"N={n} run {attempt}/{repeats}, latency {latency} ms:"
+                            f" {variant} provider, five phases"
+                        )
+                        emulator.admin.reset()
+                        run = engine_phases.run_variant(
+                            variant,
+                            n,
+                            emulator.base_url,
+                            emulator.admin,
+                            latency_ms=latency,
+                            parallel=parallel,
+                        )
+                        data["runs"].append(run.to_json())
+                        if run.error:
+                            _log(f"  {variant} failed: {run.error.splitlines()[0]}")
+                        if variant == "onence" and not ours_counts:
+                            ours_counts = {p.phase: p.calls for p in run.phases}
                 _log(f"N={n} run {attempt}/{repeats}: requests loop")
                 data["loops"].append(_loop_run(emulator, n, "same", ours_counts))
                 data["loops"].append(_loop_run(emulator, n, "minimum", {}))
@@ -194,7 +230,7 @@ def main(argv: list[str] | None = None) -> int:
             _log(f"N={n}: noop provider without engine checkpoints, five phases")
             emulator.admin.reset()
             run = engine_phases.run_variant(
-                "noop_skip_checkpoints", n, emulator.base_url, emulator.admin
+                "noop_skip_checkpoints", n, emulator.base_url, emulator.admin, parallel=parallel
             )
             data["runs"].append(run.to_json())
         if not args.no_probe:
@@ -214,7 +250,7 @@ def main(argv: list[str] | None = None) -> int:
         args.json.parent.mkdir(parents=True, exist_ok=True)
         args.json.write_text(json.dumps(data, indent=2) + "\n")
         report.write_results_md(RESULTS_MD, generated, _template())
-        _log(f"wrote {args.json.relative_to(REPO_ROOT)} and bench/RESULTS.md")
+        _log(f"wrote {args.json} and bench/RESULTS.md")
     return 1 if any(r.get("error") for r in data["runs"]) else 0
 
 

@@ -38,6 +38,7 @@ log = logging.getLogger("pulumi_onence")
 
 _TOKEN_PATH = "/oauth/token"  # noqa: S105 - a path, not a password
 _MAX_MESSAGE = 500
+_POOL_SIZE = 64  # connections kept per host: the plugin's calls at once
 
 
 def ca_bundle_from_environment() -> str | Literal[True]:
@@ -54,6 +55,12 @@ def session_for(api_url: str) -> requests.Session:
     ``~/.netrc`` credentials on requests, which 1NCE must never get.
     """
     session = requests.Session()
+    # Keep as many connections as calls run at once: the provider plugin serves up to 64
+    # (plugin.MAX_CALLS). requests keeps 10 per host and closes the rest after each burst, so
+    # 16 calls at once (`--parallel 16`) reopened connections (a TLS handshake each with 1NCE).
+    adapter = requests.adapters.HTTPAdapter(pool_maxsize=_POOL_SIZE)
+    session.mount("https://", adapter)
+    session.mount("http://", adapter)
     session.trust_env = False
     session.proxies.update(requests.utils.get_environ_proxies(api_url))
     session.verify = ca_bundle_from_environment()
