@@ -5,6 +5,8 @@ the engine's PropertyValues and the core's plain values."""
 from __future__ import annotations
 
 import asyncio
+import subprocess
+import sys
 import threading
 from typing import Any
 
@@ -192,3 +194,17 @@ def test_every_changed_property_has_its_kind_so_the_plan_shows_it() -> None:
 
     same = diff_of(recorded, declared())
     assert (same.changes, same.detailed_diff) == (False, {})
+
+
+def test_starting_the_plugin_imports_neither_pydantic_nor_requests() -> None:
+    # Every engine run starts the plugin; a destroy, or a refresh of nothing, needs neither the
+    # models nor HTTP until a call arrives (bench/RESULTS.md: 151 ms of CPU against 44 ms).
+    probe = (
+        "import sys, pulumi_onence.plugin._server; "
+        "print(sorted(m for m in ('pydantic', 'requests', 'pulumi_onence._models') "
+        "if m in sys.modules))"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, timeout=120, check=True
+    )
+    assert done.stdout.strip() == "[]"

@@ -52,7 +52,6 @@ from .._naming import default_name_for_urn
 from .._state import COMPUTED_KEYS, INPUT_KEYS, Prop
 from .._tokens import PLUGIN_VERIFICATION, PLUGIN_WEBHOOK
 from .._verification import FINGERPRINT, VerificationLifecycle
-from ._schema import schema_json
 from ._values import plain_map, property_map, secret_keys
 
 if TYPE_CHECKING:
@@ -144,6 +143,10 @@ class OnenceProvider(Provider):
     # --- the package --------------------------------------------------------------------
 
     async def get_schema(self, request: GetSchemaRequest) -> GetSchemaResponse:
+        # Imported here: the schema is built from the models (pydantic), which a destroy or a
+        # refresh of unchanged webhooks never needs; the engine asks for it once per run at most.
+        from ._schema import schema_json
+
         return GetSchemaResponse(schema=schema_json())
 
     async def configure(self, request: ConfigureRequest) -> ConfigureResponse:
