@@ -779,7 +779,14 @@ def start_onence(tmp_path: Path, answers: dict[str, str]) -> tuple[subprocess.Po
     env = {"PATH": f"{bin_dir}:/usr/bin:/bin", "HOME": str(tmp_path)}
     onence = Path(sys.executable).parent / "onence"
     proc = subprocess.Popen(
-        [str(onence), "status"], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+        [str(onence), "status"],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        # As from a terminal: a test run started in the background (`make test &`) inherits an
+        # ignored SIGINT, and onence, rightly, keeps ignoring what its shell told it to ignore.
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
     )
     return proc, markers
 
