@@ -14,7 +14,6 @@ What is particular to a dynamic provider, and nothing else:
 from __future__ import annotations
 
 import functools
-import threading
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -30,6 +29,7 @@ from pulumi.dynamic import (
 )
 
 from . import _diagnostics
+from ._client_on_demand import ClientOnDemand
 from ._config import CONFIG_KEYS
 from ._errors import OnenceError
 from ._lifecycle import WebhookLifecycle, in_context
@@ -99,10 +99,8 @@ class _Configured(ResourceProvider):
         info: Callable[[str], None] | None = None,
     ) -> None:
         super().__init__()
-        self._client = client
-        self._client_lock = threading.Lock()
+        self._api = ClientOnDemand(client)
         self._messages = _Messages(warn or _diagnostics.warn, info or _diagnostics.info)
-        self._config: dict[str, str] = {}
 
     def __reduce__(self) -> tuple[type[_Configured], tuple[()]]:
         # Pickle as "a fresh provider of this class": no client, config or credential can leak
@@ -116,18 +114,7 @@ class _Configured(ResourceProvider):
             value = req.config.get(key)
             if value is not None:
                 config[key] = str(value)
-        self._config = config
-
-    def _api(self) -> OnenceClient:
-        """The client, built once even when several engine calls ask for it at once."""
-        if self._client is None:
-            with self._client_lock:
-                if self._client is None:
-                    from ._client import OnenceClient
-                    from ._config import load_settings
-
-                    self._client = OnenceClient(load_settings(self._config))
-        return self._client
+        self._api.configure(config)
 
 
 class WebhookProvider(_Configured):

@@ -11,6 +11,7 @@ import requests
 from onence_devtools.stack import PulumiStack
 from onence_devtools.yaml_stack import YamlStack
 from onence_emulator.harness import EmulatorProcess
+from onence_emulator.receiver import HttpsReceiver
 
 from tests.conftest import EmulatorApi
 
@@ -70,6 +71,26 @@ def emulator(emulator_process: EmulatorProcess) -> EmulatorProcess:
     """The module's emulator, emptied before each test."""
     emulator_process.admin.reset()
     return emulator_process
+
+
+@pytest.fixture(scope="module")
+def https_receiver() -> Iterator[HttpsReceiver]:
+    """A local HTTPS endpoint for the module, with a CA of its own."""
+    with HttpsReceiver() as running:
+        yield running
+
+
+@pytest.fixture(scope="module")
+def delivering_emulator(https_receiver: HttpsReceiver) -> Iterator[EmulatorProcess]:
+    """An emulator that delivers to loopback endpoints (1NCE delivers to public hosts only) and
+    trusts ``https_receiver``'s CA; its users: ``USER`` / ``PASSWORD``."""
+    with EmulatorProcess(
+        users={USER: PASSWORD},
+        ca_bundle=https_receiver.ca_pem,
+        allow_private_endpoints=True,
+        delivery_timeout=5,
+    ) as process:
+        yield process
 
 
 @pytest.fixture

@@ -4,12 +4,10 @@ from __future__ import annotations
 
 import json
 import shutil
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from onence_devtools.stack import REPO_ROOT, VENV, PulumiStack
-from onence_emulator.harness import EmulatorProcess
 from onence_emulator.receiver import HttpsReceiver
 
 from tests.e2e.conftest import PASSWORD, USER
@@ -85,52 +83,34 @@ def test_a_missing_webhooks_file_is_one_clear_line(tmp_path, emulator, onence_ap
     assert onence_api.webhooks() == []
 
 
-@pytest.fixture(scope="module")
-def receiver() -> Iterator[HttpsReceiver]:
-    with HttpsReceiver() as running:
-        yield running
-
-
-@pytest.fixture(scope="module")
-def delivering_emulator(receiver: HttpsReceiver) -> Iterator[EmulatorProcess]:
-    """An emulator that delivers to the loopback receiver (1NCE delivers to public hosts)."""
-    with EmulatorProcess(
-        users={USER: PASSWORD},
-        ca_bundle=receiver.ca_pem,
-        allow_private_endpoints=True,
-        delivery_timeout=5,
-    ) as process:
-        yield process
-
-
-def fleet_file(receiver: HttpsReceiver, verify: object = True) -> str:
+def fleet_file(https_receiver: HttpsReceiver, verify: object = True) -> str:
     return (
         "webhooks:\n"
         "  - resource: good\n"
         "    name: fleet-good\n"
-        f"    url: {receiver.url}/good\n"
+        f"    url: {https_receiver.url}/good\n"
         "    eventTypes: [TELEMETRY_DATA]\n"
         f"    verify: {json.dumps(verify)}\n"
         "  - resource: down\n"
         "    name: fleet-down\n"
-        f"    url: {receiver.url}/down\n"
+        f"    url: {https_receiver.url}/down\n"
         "    eventTypes: [LIFECYCLE]\n"
         f"    verify: {json.dumps(verify)}\n"
         "  - resource: quiet\n"
         "    name: fleet-quiet\n"
-        f"    url: {receiver.url}/quiet\n"
+        f"    url: {https_receiver.url}/quiet\n"
         "    eventTypes: [ERROR]\n"
     )
 
 
-def test_verify_true_proves_each_webhook_delivers(tmp_path, delivering_emulator, receiver):
+def test_verify_true_proves_each_webhook_delivers(tmp_path, delivering_emulator, https_receiver):
     emulator = delivering_emulator
     emulator.admin.reset()
-    receiver.clear()
+    https_receiver.clear()
     stack = root_project(tmp_path / "gitops", emulator)
-    (stack.workdir / "verified.yaml").write_text(fleet_file(receiver))
+    (stack.workdir / "verified.yaml").write_text(fleet_file(https_receiver))
     stack.run("config", "set", "webhooksFile", "verified.yaml", "--stack", stack.stack)
-    receiver.status_by_path["/down"] = 500  # one endpoint down, the others answering
+    https_receiver.status_by_path["/down"] = 500  # one endpoint down, the others answering
 
     def tested() -> list[str]:
         ids = {i["id"]: i["name"] for i in emulator.admin.integrations()}
@@ -147,10 +127,10 @@ def test_verify_true_proves_each_webhook_delivers(tmp_path, delivering_emulator,
         assert tested() == ["fleet-down", "fleet-good"]  # fleet-quiet did not ask for it
         recorded = [r["urn"].rsplit("::", 1)[-1] for r in stack.resources(VERIFICATION)]
         assert recorded == ["good-delivers"]  # the proof that failed is not recorded
-        assert {r.path for r in receiver.received} == {"/good", "/down"}
+        assert {r.path for r in https_receiver.received} == {"/good", "/down"}
 
         # The endpoint is back: the next up tests only the webhook not yet proven.
-        receiver.status_by_path.clear()
+        https_receiver.status_by_path.clear()
         stack.up()
         assert tested() == ["fleet-down"]
         assert len(stack.resources(VERIFICATION)) == 2
@@ -158,7 +138,7 @@ def test_verify_true_proves_each_webhook_delivers(tmp_path, delivering_emulator,
         stack.up()
         assert tested() == []
     finally:
-        receiver.status_by_path.clear()
+        https_receiver.status_by_path.clear()
         stack.destroy(check=False)
 
 

@@ -12,7 +12,6 @@ PATH holds only the engine.
 from __future__ import annotations
 
 import ast
-import os
 import sys
 from collections.abc import Iterator
 from pathlib import Path
@@ -23,7 +22,7 @@ from onence_emulator.harness import EmulatorProcess
 
 from tests.e2e.conftest import PASSWORD, USER, OnenceApi, writes
 from tests.e2e.engine import require_engine
-from tests.sdk.toolchain import CONSTRAINTS, PIP, codegen_hosts, run, wheelhouse
+from tests.sdk.toolchain import CONSTRAINTS, PIP, generate_sdks, run, wheelhouse
 
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(1200)]
 
@@ -36,27 +35,24 @@ PROGRAM_HEAD = "import pulumi\nimport pulumi_onence_plugin as onence\n\n"
 @pytest.fixture(scope="module")
 def sdk_virtualenv(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A virtualenv with the generated Python SDK (and so pulumi) installed, offline."""
-    engine = require_engine()
     assert PLUGIN.is_file(), f"{PLUGIN} is missing: run `make venv`"
-    hosts = codegen_hosts()
-    out = tmp_path_factory.mktemp("sdk")
-    env = {
-        **os.environ,
-        "PATH": os.pathsep.join([str(hosts), os.environ.get("PATH", "")]),
-        "PULUMI_HOME": str(tmp_path_factory.mktemp("pulumi-home")),
-        "PULUMI_SKIP_UPDATE_CHECK": "true",
-        "PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION": "true",
-    }
-    run(
-        [engine, "package", "gen-sdk", PLUGIN, "--language", "python", "--out", out],
-        cwd=out,
-        env=env,
-        timeout=300,
+    out = generate_sdks(
+        require_engine(),
+        PLUGIN,
+        ["python"],
+        tmp_path_factory.mktemp("sdk"),
+        tmp_path_factory.mktemp("pulumi-home"),
     )
     sdk = out / "python"
     venv = tmp_path_factory.mktemp("program") / "venv"
     run([sys.executable, "-m", "venv", "--without-pip", venv], cwd=out, timeout=120)
-    offline = ["--no-index", "--find-links", wheelhouse(sdk), "--constraint", CONSTRAINTS]
+    offline: list[str | Path] = [
+        "--no-index",
+        "--find-links",
+        wheelhouse(sdk),
+        "--constraint",
+        CONSTRAINTS,
+    ]
     run([*PIP, "--python", venv / "bin" / "python", "install", *offline, sdk], cwd=out, timeout=900)
     return venv
 

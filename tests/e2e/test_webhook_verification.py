@@ -49,23 +49,6 @@ def program(triggers: str | None = None) -> str:
     return PROGRAM.format(triggers=f", triggers={triggers!r}" if triggers else "")
 
 
-@pytest.fixture(scope="module")
-def receiver() -> Iterator[HttpsReceiver]:
-    with HttpsReceiver() as running:
-        yield running
-
-
-@pytest.fixture(scope="module")
-def delivering_emulator(receiver: HttpsReceiver) -> Iterator[EmulatorProcess]:
-    with EmulatorProcess(
-        users={USER: PASSWORD},
-        ca_bundle=receiver.ca_pem,
-        allow_private_endpoints=True,
-        delivery_timeout=5,
-    ) as process:
-        yield process
-
-
 def closed_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
@@ -79,10 +62,10 @@ def calls_to_test(emulator: EmulatorProcess) -> list[tuple[str, str]]:
 
 @pytest.fixture
 def stack(
-    tmp_path: Path, delivering_emulator: EmulatorProcess, receiver: HttpsReceiver
+    tmp_path: Path, delivering_emulator: EmulatorProcess, https_receiver: HttpsReceiver
 ) -> Iterator[PulumiStack]:
     delivering_emulator.admin.reset()
-    receiver.clear()
+    https_receiver.clear()
     made = PulumiStack(tmp_path / "verified", program()).init()
     made.configure_emulator(delivering_emulator.base_url, USER, PASSWORD)
     made.set_config("ingestKey", HEADER_VALUE, secret=True)
@@ -93,7 +76,7 @@ def stack(
 
 
 def test_a_deploy_fails_until_1nce_can_deliver_then_records_the_proof(
-    stack: PulumiStack, delivering_emulator: EmulatorProcess, receiver: HttpsReceiver
+    stack: PulumiStack, delivering_emulator: EmulatorProcess, https_receiver: HttpsReceiver
 ) -> None:
     emulator = delivering_emulator
     stack.set_config("endpointUrl", f"https://127.0.0.1:{closed_port()}/1nce")
@@ -113,11 +96,11 @@ def test_a_deploy_fails_until_1nce_can_deliver_then_records_the_proof(
     assert len(calls_to_test(emulator)) == 1
 
     # The endpoint now answers: the webhook is updated, and the next up tests it again.
-    stack.set_config("endpointUrl", f"{receiver.url}/1nce")
+    stack.set_config("endpointUrl", f"{https_receiver.url}/1nce")
     emulator.admin.clear_calls()
     stack.up()
     assert len(calls_to_test(emulator)) == 1
-    delivered = [r for r in receiver.received if isinstance(r.json, dict)]
+    delivered = [r for r in https_receiver.received if isinstance(r.json, dict)]
     assert any(r.json.get("type") == "TEST_MESSAGE" for r in delivered), delivered
     assert stack.outputs()["testStatus"] == "SUCCESS"
     tested_at = stack.outputs()["testedAt"]
@@ -143,9 +126,9 @@ def test_a_deploy_fails_until_1nce_can_deliver_then_records_the_proof(
 
 
 def test_a_disabled_webhook_fails_verification_with_the_fix(
-    stack: PulumiStack, delivering_emulator: EmulatorProcess, receiver: HttpsReceiver
+    stack: PulumiStack, delivering_emulator: EmulatorProcess, https_receiver: HttpsReceiver
 ) -> None:
-    stack.set_config("endpointUrl", f"{receiver.url}/1nce")
+    stack.set_config("endpointUrl", f"{https_receiver.url}/1nce")
     stack.write_program(
         "\n".join(
             line
@@ -155,7 +138,7 @@ def test_a_disabled_webhook_fails_verification_with_the_fix(
         + "\n"
     )
     stack.up()
-    receiver.status = 503
+    https_receiver.status = 503
     delivering_emulator.admin.inject_event("TELEMETRY_DATA", device={"iccid": "1"})
     assert delivering_emulator.admin.drain(timeout=30)
     hook: dict[str, Any] = next(
@@ -171,7 +154,7 @@ def test_a_disabled_webhook_fails_verification_with_the_fix(
     assert "is INTEGRATION_FAILED" in text
     assert "restart_if_failed=True" in text
     assert "onence restart" in text
-    receiver.status = 200
+    https_receiver.status = 200
 
 
 YAML_PROGRAM = """\
@@ -200,11 +183,11 @@ outputs:
 
 
 def test_the_plugins_verification_in_pulumi_yaml(
-    tmp_path: Path, delivering_emulator: EmulatorProcess, receiver: HttpsReceiver
+    tmp_path: Path, delivering_emulator: EmulatorProcess, https_receiver: HttpsReceiver
 ) -> None:
     emulator = delivering_emulator
     emulator.admin.reset()
-    receiver.clear()
+    https_receiver.clear()
     stack = YamlStack(tmp_path / "yaml", YAML_PROGRAM).init()
     stack.configure_emulator(emulator.base_url, USER, PASSWORD)
     stack.set_config("ingestKey", HEADER_VALUE, secret=True)
@@ -219,7 +202,7 @@ def test_the_plugins_verification_in_pulumi_yaml(
         assert [r["type"] for r in stack.resources("onence:index:Webhook")]
         assert stack.resources("onence:index:WebhookVerification") == []
 
-        stack.set_config("endpointUrl", f"{receiver.url}/1nce")
+        stack.set_config("endpointUrl", f"{https_receiver.url}/1nce")
         emulator.admin.clear_calls()
         stack.up()
         assert len(calls_to_test(emulator)) == 1

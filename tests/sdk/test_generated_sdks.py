@@ -37,7 +37,7 @@ from tests.sdk.toolchain import (
     CONSTRAINTS,
     PIP,
     REPO,
-    codegen_hosts,
+    generate_sdks,
     go_env,
     npm_toolchain,
     require_tool,
@@ -152,25 +152,13 @@ def engine() -> str:
 def sdks(engine: str, tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The four SDKs, by `pulumi package gen-sdk <the checkout's plugin>`, in one directory."""
     assert PLUGIN.is_file(), f"{PLUGIN} is missing: run `make venv`"
-    hosts = codegen_hosts()
-    out = tmp_path_factory.mktemp("sdk")
-    env = {
-        **os.environ,
-        "PATH": os.pathsep.join([str(hosts), os.environ.get("PATH", "")]),
-        "PULUMI_HOME": str(tmp_path_factory.mktemp("pulumi-home")),
-        "PULUMI_SKIP_UPDATE_CHECK": "true",
-        "PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION": "true",
-    }
-    for language in LANGUAGES:
-        done = run(
-            [engine, "package", "gen-sdk", PLUGIN, "--language", language, "--out", out],
-            cwd=out,
-            env=env,
-            timeout=GEN_TIMEOUT_S,
-        )
-        # The host on PATH did it, not some other pulumi-language-* the engine found.
-        assert f"using pulumi-language-{language} from $PATH at {hosts}" in done.stderr
-    return out
+    return generate_sdks(
+        engine,
+        PLUGIN,
+        LANGUAGES,
+        tmp_path_factory.mktemp("sdk"),
+        tmp_path_factory.mktemp("pulumi-home"),
+    )
 
 
 def test_the_schema_is_the_checkouts_plugins(engine: str, tmp_path: Path) -> None:

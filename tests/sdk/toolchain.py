@@ -38,6 +38,7 @@ __all__ = [
     "REPO",
     "cached",
     "codegen_hosts",
+    "generate_sdks",
     "go_env",
     "npm_toolchain",
     "require_tool",
@@ -58,6 +59,7 @@ CORE_LANGUAGES = ("nodejs", "go", "python")
 # nearly every package these builds compile.
 GO_BUILD_FLAGS = ("-trimpath", "-tags", "osusergo,grpcnotrace")
 BUILD_TIMEOUT_S = 900.0
+GEN_TIMEOUT_S = 300.0
 QUIET = ("--loglevel=error",)
 PIP = (sys.executable, "-m", "pip", "--quiet", "--disable-pip-version-check")
 INSTALL_TIMEOUT_S = 900.0
@@ -163,6 +165,31 @@ def codegen_hosts() -> Path:
         )
 
     return cached(CACHE / f"codegen-{key}", build)
+
+
+def generate_sdks(
+    engine: str, plugin: Path, languages: Sequence[str], out: Path, pulumi_home: Path
+) -> Path:
+    """``pulumi package gen-sdk PLUGIN`` for each language into ``out/<language>``, by the
+    generate-only hosts (``codegen_hosts``) put first on PATH; ``out``."""
+    hosts = codegen_hosts()
+    env = {
+        **os.environ,
+        "PATH": os.pathsep.join([str(hosts), os.environ.get("PATH", "")]),
+        "PULUMI_HOME": str(pulumi_home),
+        "PULUMI_SKIP_UPDATE_CHECK": "true",
+        "PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION": "true",
+    }
+    for language in languages:
+        done = run(
+            [engine, "package", "gen-sdk", plugin, "--language", language, "--out", out],
+            cwd=out,
+            env=env,
+            timeout=GEN_TIMEOUT_S,
+        )
+        # The host on PATH did it, not some other pulumi-language-* the engine found.
+        assert f"using pulumi-language-{language} from $PATH at {hosts}" in done.stderr
+    return out
 
 
 def npm_toolchain(pins: Mapping[str, str]) -> Path:

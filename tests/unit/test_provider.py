@@ -459,7 +459,7 @@ def test_concurrent_first_use_builds_exactly_one_client(monkeypatch: pytest.Monk
 
     monkeypatch.setattr(client_module, "OnenceClient", CountingClient)
     provider = WebhookProvider(warn=lambda _: None)
-    provider._config = {"onence:username": "u", "onence:password": "p"}
+    provider._api.configure({"onence:username": "u", "onence:password": "p"})
     seen: list[object] = []
 
     def first_use() -> None:

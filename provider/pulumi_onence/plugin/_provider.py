@@ -17,7 +17,6 @@ What is particular to the plugin:
 from __future__ import annotations
 
 import asyncio
-import threading
 from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -46,6 +45,7 @@ from pulumi.provider.experimental.provider import (
 from pulumi.runtime.rpc import UNKNOWN
 
 from .. import _diagnostics
+from .._client_on_demand import ClientOnDemand
 from .._errors import OnenceError
 from .._lifecycle import Difference, WebhookLifecycle, in_context
 from .._naming import default_name_for_urn
@@ -98,22 +98,10 @@ class OnenceProvider(Provider):
 
     def __init__(self, engine_address: str | None = None, client: OnenceClient | None = None):
         self._engine_address = engine_address
-        self._client = client
-        self._client_lock = threading.Lock()
-        self._config: dict[str, str] = {}
+        self._api = ClientOnDemand(client)
         self._life = WebhookLifecycle(self._api)
         self._verifications = VerificationLifecycle(self._api)
         self._pool = ThreadPoolExecutor(max_workers=MAX_CALLS, thread_name_prefix="onence")
-
-    def _api(self) -> OnenceClient:
-        if self._client is None:
-            with self._client_lock:
-                if self._client is None:
-                    from .._client import OnenceClient
-                    from .._config import load_settings
-
-                    self._client = OnenceClient(load_settings(self._config))
-        return self._client
 
     async def _run(
         self,
@@ -159,7 +147,7 @@ class OnenceProvider(Provider):
         for key, value in plain_map(request.args).items():
             if isinstance(value, str) and value and value != UNKNOWN:
                 config[f"onence:{key}"] = value
-        self._config = config
+        self._api.configure(config)
         return ConfigureResponse(accept_secrets=True, supports_preview=True)
 
     # --- a webhook ----------------------------------------------------------------------
