@@ -1,4 +1,4 @@
-"""A `pulumi up` killed with SIGKILL half way, then the recovery the README documents.
+"""A `pulumi up` killed with SIGKILL part way, then the recovery the README documents.
 
 What a user sees: the CI runner running `pulumi up` for 24 webhooks dies. The creates the engine
 had handed to the provider finish anyway (the plugin process outlives the engine), so 1NCE holds
@@ -77,10 +77,12 @@ def test_killed_up_recovers_with_the_documented_steps(
         "latency", method="POST", path="/webhooks$", latency_ms=CREATE_LATENCY_MS
     )
 
-    # --- the crash: SIGKILL `pulumi up` once about half the webhooks exist in 1NCE ----------
+    # --- the crash: SIGKILL `pulumi up` once a quarter of the webhooks exist in 1NCE -------
+    # (A quarter, not half: the plugin has as many creates in flight as the engine's --parallel,
+    # 8 on two cores, and they all land after the kill; from half way they could fill 1NCE.)
     with KilledUp(stack, tmp_path) as run:
         reached = wait_until(
-            lambda: len(onence_api.webhooks()) >= N // 2 or not run.running, 240, interval=0.1
+            lambda: len(onence_api.webhooks()) >= N // 4 or not run.running, 240, interval=0.1
         )
         assert reached, "1NCE did not fill up within the time allowed"
         assert run.running, f"up ended before the kill:\n{run.output()[-3000:]}"
@@ -104,7 +106,7 @@ def test_killed_up_recovers_with_the_documented_steps(
 
     in_1nce = len(onence_api.webhooks())
     in_state = len(stack.resources())
-    assert N // 2 <= killed_at <= in_1nce < N, "the kill did not land half way"
+    assert N // 4 <= killed_at <= in_1nce < N, "the kill did not land part way"
     # The premise of the test: 1NCE holds webhooks the state does not record.
     assert in_state < in_1nce, (in_state, in_1nce)
     # ... and the state holds the creates in flight at the kill as pending operations.
