@@ -105,10 +105,15 @@ def yaml_stack(tmp_path: Path, emulator: EmulatorProcess, engine_only: Path) -> 
 
 @pytest.fixture
 def engine_only(tmp_path: Path) -> Path:
-    """A PATH directory with only the engine (it finds its language hosts beside itself)."""
+    """A PATH directory with only the engine (it finds its language hosts beside itself), and a
+    decoy ``pulumi-resource-onence`` that fails if run: the project's ``plugins: providers:``
+    entry, not PATH, must be where the engine takes the plugin from."""
     directory = tmp_path / "engine"
     directory.mkdir()
     (directory / "pulumi").symlink_to(Path(VENV / "bin" / "pulumi").resolve())
+    decoy = directory / "pulumi-resource-onence"
+    decoy.write_text("#!/bin/sh\necho 'the decoy plugin on PATH was run' >&2\nexit 1\n")
+    decoy.chmod(0o755)
     return directory
 
 

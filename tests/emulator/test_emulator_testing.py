@@ -66,7 +66,7 @@ def test_given_users_are_served_and_the_first_one_is_env() -> None:
 
 
 def test_the_password_is_never_shown() -> None:
-    with running_emulator() as onence:
+    with running_emulator(extra_args=["--log-level", "debug"]) as onence:
         password = onence.password
         shown = [repr(onence), str(onence), repr(onence.process), repr(onence.admin)]
         assert all(password not in text for text in shown)
@@ -76,8 +76,11 @@ def test_the_password_is_never_shown() -> None:
         assert process is not None
         command_line = Path(f"/proc/{process.pid}/cmdline").read_bytes()
         assert password.encode() not in command_line
-        printed = onence.process.stdout_text() + onence.process.log_text()
-    assert password not in printed
+        onence.process.stop()  # stdout and the log are complete once the process has exited
+        stdout, log = onence.process.stdout_text(), onence.process.log_text()
+    assert stdout == onence.base_url + "\n"  # the one line it prints: its URL
+    assert "Started server process" in log  # the log was captured
+    assert password not in stdout + log
 
 
 @pytest.mark.parametrize(

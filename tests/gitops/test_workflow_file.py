@@ -209,7 +209,9 @@ def test_both_workflows_pass_actionlint():
 
 def test_actionlint_catches_a_broken_workflow(tmp_path: Path):
     broken = tmp_path / "broken.yml"
-    broken.write_text(HEALTH.read_text().replace("${{ inputs.restart-failed", "${{ input.restart"))
+    text = HEALTH.read_text()
+    broken.write_text(text.replace("${{ inputs.restart-failed", "${{ input.restart"))
+    assert broken.read_text() != text  # the workflow still has the expression this breaks
     done = subprocess.run(
         ["bash", str(EXAMPLE.parents[1] / "scripts" / "provide-actionlint.sh")],
         capture_output=True,
@@ -224,4 +226,6 @@ def test_actionlint_catches_a_broken_workflow(tmp_path: Path):
         timeout=120,
         check=False,
     )
-    assert linted.returncode != 0
+    assert done.returncode == 0, done.stderr
+    assert linted.returncode == 1  # actionlint's "problems found", not a crash (3) or bad use (2)
+    assert 'undefined variable "input"' in linted.stdout, linted.stdout + linted.stderr

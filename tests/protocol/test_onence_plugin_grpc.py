@@ -115,7 +115,9 @@ def test_the_schema_describes_every_property_and_keeps_secrets_secret(plugin: An
     ]
 
 
-def test_a_webhook_lifecycle_through_the_plugin(plugin: Any, emulator: EmulatorProcess) -> None:
+def test_a_webhook_lifecycle_through_the_plugin(
+    plugin: Any, emulator: EmulatorProcess, emulator_api: Any
+) -> None:
     configure(plugin, emulator.base_url)
     emulator.admin.clear_calls()
 
@@ -165,15 +167,26 @@ def test_a_webhook_lifecycle_through_the_plugin(plugin: Any, emulator: EmulatorP
     assert from_struct(updated.properties)["eventTypes"] == ["ERROR"]
     assert step_calls(emulator) == [("PATCH", f"{WEBHOOKS}/{created.id}")]
 
+    # A portal edit: the refresh must read it from 1NCE, not echo what the engine recorded.
+    edited = emulator_api.patch(
+        f"{WEBHOOKS}/{created.id}", json={"eventTypes": [{"type": "GEOFENCE"}]}
+    )
+    assert edited.status_code == 200, edited.text
+    emulator.admin.clear_calls()
     read = plugin.Read(
         provider_pb2.ReadRequest(
             id=created.id, urn=URN, properties=updated.properties, inputs=changed_inputs
         )
     )
     assert read.id == created.id
-    assert from_struct(read.inputs)["eventTypes"] == ["ERROR"]
+    assert from_struct(read.inputs)["eventTypes"] == ["GEOFENCE"]
+    assert from_struct(read.properties)["eventTypes"] == ["GEOFENCE"]
     assert is_secret(from_struct(read.properties)["headers"])
-    assert all(method == "GET" for method, _ in step_calls(emulator))
+    # the refresh's one listing, then the changed webhook itself (its url may be masked there)
+    assert step_calls(emulator) == [
+        ("GET", "/v1/integrate/clouds"),
+        ("GET", f"/v1/integrate/clouds/{created.id}"),
+    ]
 
     plugin.Delete(provider_pb2.DeleteRequest(id=created.id, urn=URN, properties=updated.properties))
     assert step_calls(emulator) == [("DELETE", f"/v1/integrate/clouds/{created.id}")]

@@ -107,7 +107,7 @@ def _round_trip(venv: Virtualenv, workdir: Path) -> None:
 
         emulator.admin.clear_calls()
         stack.refresh()
-        assert all(method == "GET" for method, _ in emulator.admin.api_calls())
+        assert emulator.admin.api_calls() == [("GET", "/v1/integrate/clouds")]  # one listing
 
         stack.write_program(program_for([{**hook, "event_types": ["TELEMETRY_DATA", "ERROR"]}]))
         emulator.admin.clear_calls()
