@@ -49,7 +49,7 @@ def create_webhook(
     for attempt in range(1, transport.policy.max_attempts + 1):
         try:
             body = transport.request(call, "POST", _WEBHOOKS, json=spec.to_api(), idempotent=False)
-            return Integration.model_validate(body)
+            return call.parsed(Integration, body)
         except ConflictError as conflict:
             return _adopt(spec, _resolve_conflict(reads, call, spec, conflict), on_adopt)
         except MaybeSentError as ambiguous:

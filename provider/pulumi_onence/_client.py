@@ -50,11 +50,11 @@ _WEBHOOKS = "/v1/integrate/clouds/webhooks"
 _PAGE_SIZE = 100
 
 
-def _integration(body: Any) -> Integration:
+def _integration(call: Call, body: Any) -> Integration:
     """An integration from 1NCE's answer, validated by the one model."""
     from ._models import Integration
 
-    return Integration.model_validate(body)
+    return call.parsed(Integration, body)
 
 
 def _path(base: str, integration_id: str, action: str = "") -> str:
@@ -197,7 +197,7 @@ class OnenceClient:
         answer = self._transport.request(
             call, "PATCH", _path(_WEBHOOKS, integration_id), json=patch.to_api(), idempotent=True
         )
-        return _integration(answer)
+        return _integration(call, answer)
 
     def delete_integration(self, integration_id: str) -> None:
         """Delete an integration; a 404 after a retried attempt means the first one worked."""
@@ -216,7 +216,7 @@ class OnenceClient:
         answer = self._transport.write_once(call, _path(_WEBHOOKS, integration_id, "/test"))
         from ._models import TestResult
 
-        return TestResult.model_validate(answer)
+        return call.parsed(TestResult, answer)
 
     def restart_webhook(self, integration_id: str) -> RestartResult:
         """Restart a failed webhook (1NCE sends a test message; a 2xx reactivates it)."""
@@ -224,7 +224,7 @@ class OnenceClient:
         answer = self._transport.write_once(call, _path(_WEBHOOKS, integration_id, "/restart"))
         from ._models import RestartResult
 
-        return RestartResult.model_validate(answer)
+        return call.parsed(RestartResult, answer)
 
     def event_types(self) -> list[dict[str, Any]]:
         """The catalog of event types (``name``, ``description``, ``version``, ``payload``)."""
@@ -242,7 +242,7 @@ class OnenceClient:
     def integration_in(self, call: Call, integration_id: str) -> Integration:
         """One integration (get-one: url and headers), read within ``call``'s budget."""
         body = self._transport.request(call, "GET", _path(_CLOUDS, integration_id), idempotent=True)
-        return _integration(body)
+        return _integration(call, body)
 
     def _list(self, call: Call) -> list[Integration]:
         def fetch(page: int, size: int | None) -> dict[str, Any]:
@@ -251,4 +251,4 @@ class OnenceClient:
                 params["pageSize"] = size
             return self._transport.request(call, "GET", _CLOUDS, params=params, idempotent=True)
 
-        return [_integration(raw) for raw in read_all_pages(fetch, self.page_sizes)]
+        return [_integration(call, raw) for raw in read_all_pages(fetch, self.page_sizes)]

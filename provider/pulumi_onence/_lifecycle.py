@@ -240,6 +240,10 @@ class WebhookLifecycle:
             # Pointing an existing resource at another integration means managing that one.
             changed.append(Prop.ADOPT_ID)
             replaces.append(Prop.ADOPT_ID)
+        flag = news.get(Prop.RESTART_IF_FAILED, False)
+        if is_unknown(flag) or bool(flag) != bool(olds.get(Prop.RESTART_IF_FAILED, False)):
+            # No call to 1NCE, but recorded: a later refresh plans the restart from the state.
+            changed.append(Prop.RESTART_IF_FAILED)
         if news.get(Prop.RESTART_IF_FAILED) is True and olds.get(Prop.STATE) == FAILED:
             changed.append(Prop.STATE)
         url_stays = is_unknown(news.get(Prop.URL)) or news.get(Prop.URL) == olds.get(Prop.URL)

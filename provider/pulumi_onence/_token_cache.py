@@ -17,7 +17,7 @@ import hashlib
 import hmac
 import threading
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from secrets import token_bytes
 
 from ._config import Settings
@@ -38,7 +38,7 @@ __all__ = [
 class Token:
     """An access token and the moment (on the client's monotonic clock) to renew it."""
 
-    value: str
+    value: str = field(repr=False)  # a traceback that shows locals must not show it
     renew_at: float
 
 

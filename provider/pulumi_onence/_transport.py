@@ -15,7 +15,7 @@ import os
 import threading
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal, TypeVar
 
 import requests
 
@@ -32,7 +32,12 @@ from ._redact import one_line, redact
 from ._retry import Budget, Clock, RetryPolicy, describe_failure, never_sent, retry_after
 from ._token_cache import Token, get_token, invalidate_token, renew_at, token_key
 
+if TYPE_CHECKING:
+    from pydantic import BaseModel
+
 __all__ = ["Call", "MaybeSentError", "Transport", "ca_bundle_from_environment"]
+
+Answer = TypeVar("Answer", bound="BaseModel")
 
 log = logging.getLogger("pulumi_onence")
 
@@ -119,7 +124,7 @@ class Call:
     operation: str
     api_url: str
     budget: Budget
-    secrets: list[str] = field(default_factory=list)
+    secrets: list[str] = field(default_factory=list, repr=False)
 
     def error(
         self,
@@ -144,14 +149,24 @@ class Call:
             return TokenUnavailableError(status, f"the token request failed: {message}", **where)
         return error_for_status(status, message, retry_after=retry_after, **where)
 
-    def unreadable(self, status: int) -> ServerError:
-        """The error for an answer that is not the JSON object it should be."""
+    def unreadable(self, status: int, why: str = "not a JSON object") -> ServerError:
+        """The error for an answer that is not what it should be."""
         return ServerError(
-            status,
-            "unreadable answer (not a JSON object)",
-            operation=self.operation,
-            api_url=self.api_url,
+            status, f"unreadable answer ({why})", operation=self.operation, api_url=self.api_url
         )
+
+    def parsed(self, model: type[Answer], body: Any) -> Answer:
+        """A 2xx answer as ``model``; one that does not fit is this call's ``ServerError``,
+        naming the fields that did not fit and never their values (they may hold a header)."""
+        from pydantic import ValidationError
+
+        try:
+            return model.model_validate(body)
+        except ValidationError as exc:
+            misfits = sorted(
+                {".".join(map(str, e["loc"])) or "the body" for e in exc.errors(include_url=False)}
+            )
+            raise self.unreadable(200, f"unexpected {', '.join(misfits)}") from None
 
     def lost(self, message: str, *, fix: str | None = None) -> TransportError:
         """The error for a request that got no answer."""

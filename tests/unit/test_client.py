@@ -98,6 +98,40 @@ def test_an_unreadable_answer_is_a_server_error() -> None:
         client.list_integrations()
 
 
+MISFITS: dict[str, Any] = {
+    # what each call does, and a 2xx answer that does not fit its model; "eventTypes" carries
+    # a planted value that must not reach the error (1NCE might echo a header there)
+    "list": (lambda c: c.list_integrations(), page([{"id": "wh-1", "eventTypes": SECRET}])),
+    "get": (lambda c: c.get_integration("wh-1"), {"id": "wh-1", "eventTypes": SECRET}),
+    "create": (lambda c: c.create_webhook(spec()), {"name": "n", "eventTypes": SECRET}),
+    "update": (
+        lambda c: c.update_webhook("wh-1", WebhookPatch(url="https://a.example.com/x")),
+        {"id": "wh-1", "eventTypes": SECRET},
+    ),
+    "test": (lambda c: c.test_webhook("wh-1"), {"testStatus": SECRET}),
+    "restart": (lambda c: c.restart_webhook("wh-1"), {"restartStatus": "SUCCESS"}),
+}
+
+
+@pytest.mark.parametrize("call", sorted(MISFITS))
+def test_a_2xx_answer_that_does_not_fit_is_one_server_error_naming_the_field(call: str) -> None:
+    make, body = MISFITS[call]
+    client, _ = fake_client(with_token(lambda _: (200, {}, body)))
+    with pytest.raises(ServerError) as caught:
+        make(client)
+    text = str(caught.value)
+    assert "unreadable answer (unexpected " in text
+    assert SECRET not in text
+    assert caught.value.__cause__ is None
+    assert caught.value.__suppress_context__
+
+
+def test_a_2xx_answer_names_each_field_that_does_not_fit() -> None:
+    client, _ = fake_client(with_token(lambda _: (200, {}, {"id": "wh-1", "eventTypes": 5})))
+    with pytest.raises(ServerError, match=r"unexpected eventTypes\)"):
+        client.get_integration("wh-1")
+
+
 def test_a_second_401_after_renewing_the_token_is_an_auth_error() -> None:
     client, adapter = fake_client(with_token(lambda _: (401, {}, {"message": "Unauthorized"})))
     with pytest.raises(AuthenticationError) as caught:
@@ -375,3 +409,18 @@ def test_a_session_without_tls_verification_is_refused() -> None:
 def test_a_client_refuses_an_http_api_url_that_is_not_loopback(url: str) -> None:
     with pytest.raises(ConfigurationError, match="in clear"):
         OnenceClient(Settings(url, "u", f"p-{uuid.uuid4().hex}"))
+
+
+def test_a_call_and_a_token_never_show_their_secrets_in_a_repr() -> None:
+    """A traceback that shows local variables (pytest, rich, sentry) prints reprs."""
+    from pulumi_onence._retry import Budget, RetryPolicy
+    from pulumi_onence._token_cache import Token
+    from pulumi_onence._transport import Call
+
+    budget = Budget(RetryPolicy(), FakeClock())
+    call = Call("list integrations", "https://api.example.com", budget, [SECRET])
+    token = Token(value="tok-4e1f9a", renew_at=1.0)
+    assert "list integrations" in repr(call)
+    assert SECRET not in repr(call)
+    assert "renew_at=1.0" in repr(token)
+    assert "tok-4e1f9a" not in repr(token)

@@ -310,8 +310,31 @@ def test_diff_plans_a_restart_of_a_failed_webhook_only_when_asked(
     failed = applied(state="INTEGRATION_FAILED")
     assert provider.diff("id1", failed, declared(restartIfFailed=True)).changes is True
     assert provider.diff("id1", failed, declared(restartIfFailed=False)).changes is False
-    healthy = applied(state="INTEGRATION_ACTIVE")
+    healthy = applied(state="INTEGRATION_ACTIVE", restartIfFailed=True)
     assert provider.diff("id1", healthy, declared(restartIfFailed=True)).changes is False
+
+
+class _NoCallsExpected:
+    """A 1NCE client that fails the test on any call."""
+
+    def __getattr__(self, name: str) -> Any:
+        raise AssertionError(f"1NCE was called: {name}")
+
+
+@pytest.mark.parametrize(("before", "after"), [(False, True), (True, False)])
+def test_changing_only_restart_if_failed_is_recorded_without_calling_1nce(
+    provider: WebhookProvider, before: bool, after: bool
+) -> None:
+    healthy = applied(state="INTEGRATION_ACTIVE", restartIfFailed=before)
+    planned = provider.diff("id1", healthy, declared(restartIfFailed=after))
+    assert (planned.changes, planned.replaces) == (True, [])
+
+    quiet = WebhookProvider(_NoCallsExpected(), warn=lambda _: None)  # type: ignore[arg-type]
+    result = quiet.update("id1", healthy, declared(restartIfFailed=after))
+
+    assert result.outs is not None
+    assert result.outs["restartIfFailed"] is after  # a later refresh plans from this
+    assert result.outs["state"] == "INTEGRATION_ACTIVE"
 
 
 def test_an_adopted_webhook_is_not_replaced_afterwards(provider: WebhookProvider) -> None:
