@@ -106,21 +106,30 @@ class WebhookLifecycle:
 
     def __init__(self, client: Callable[[], OnenceClient]) -> None:
         self._client = client
-        self._listed: tuple[float, dict[str, Integration]] | None = None
+        self._listed: tuple[float, dict[str, Integration] | OnenceError] | None = None
         self._listing_lock = threading.Lock()
 
-    def listing(self) -> dict[str, Integration]:
+    def listing(self) -> dict[str, Integration] | None:
         """The account's integrations by id: ONE list pass serves every read of a refresh.
 
         A refresh reads each resource (several at a time) in one plugin process; listing per
         read would cost N list passes, each of N items. The pass is shared for a short while
-        and forgotten whenever this process writes.
+        and forgotten whenever this process writes. A pass that failed is shared too (``None``:
+        each read then asks for its own webhook), so the reads waiting on it do not each
+        repeat it, one after another, with a whole retry budget apiece.
         """
         with self._listing_lock:
             now = time.monotonic()
             if self._listed is None or now - self._listed[0] > LISTING_TTL_S:
-                self._listed = (now, {i.id: i for i in self._client().list_integrations()})
-            return self._listed[1]
+                try:
+                    found: dict[str, Integration] | OnenceError = {
+                        i.id: i for i in self._client().list_integrations()
+                    }
+                except OnenceError as exc:
+                    found = exc
+                self._listed = (now, found)
+            listed = self._listed[1]
+            return None if isinstance(listed, OnenceError) else listed
 
     def forget_listing(self) -> None:
         with self._listing_lock:
@@ -359,7 +368,8 @@ class WebhookLifecycle:
         a warning; one that 1NCE disabled is reported with the fix; any other error (403
         included) fails the read.
         """
-        listed = self.listing().get(id_)
+        listing = self.listing()
+        listed = listing.get(id_) if listing is not None else None
         if listed is not None and not _needs_get_one(listed, props):
             live = listed  # unchanged since recorded: the recorded url still holds
         else:

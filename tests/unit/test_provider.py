@@ -5,11 +5,13 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import pytest
 from pulumi.output import Unknown
 from pulumi.runtime.rpc import UNKNOWN
+from pulumi_onence._errors import ServerError
 from pulumi_onence._models import Integration, RestartResult
 from pulumi_onence._provider import WebhookProvider
 from pulumi_onence._redact import MARK
@@ -542,3 +544,35 @@ def test_a_provider_error_is_one_line_without_a_chain_and_a_short_traceback(
     assert SECRET not in message
     # Outside the plugin the same line goes to stderr, first.
     assert capsys.readouterr().err.splitlines()[0] == f"error: {message}"
+
+
+class _ListingFails:
+    """1NCE whose list pass fails (after its whole retry budget) while each webhook reads."""
+
+    def __init__(self) -> None:
+        self.list_passes = 0
+        self.reads: list[str] = []
+
+    def list_integrations(self) -> list[Integration]:
+        self.list_passes += 1
+        raise ServerError(503, "list unavailable", operation="list integrations")
+
+    def get_integration(self, integration_id: str) -> Integration:
+        self.reads.append(integration_id)
+        return Integration.model_validate(
+            {**applied(), "id": integration_id, "state": "INTEGRATION_ACTIVE"}
+        )
+
+
+def test_a_failed_list_pass_is_made_once_and_each_read_asks_for_its_own_webhook() -> None:
+    """Reads waiting on the shared list pass must not each repeat a failing one in turn (a
+    retry budget apiece, one after another); each still refreshes from its own webhook."""
+    onence = _ListingFails()
+    provider = WebhookProvider(onence, warn=lambda _: None)  # type: ignore[arg-type]
+    ids = [f"wh-{n}" for n in range(8)]
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        results = list(pool.map(lambda id_: provider.read(id_, applied()), ids))
+
+    assert onence.list_passes == 1
+    assert sorted(onence.reads) == ids
+    assert [r.outs["state"] for r in results if r.outs] == ["INTEGRATION_ACTIVE"] * 8
