@@ -282,3 +282,50 @@ def test_an_unknown_resource_type_is_refused_in_one_line(
         )
     )
     assert details == "the onence provider has no resource type 'onence:index:Gadget'"
+
+
+def test_a_refreshed_verification_keeps_a_secret_trigger_secret(plugin: Any) -> None:
+    """The engine keeps what a plugin that accepts secrets returns: nothing is re-marked."""
+    urn = "urn:pulumi:dev::fleet::onence:index:WebhookVerification::telemetry-check"
+    recorded = {
+        "webhookId": "wh-1",
+        "triggers": secret("deploy-token-9c41"),
+        "webhookFingerprint": secret("salt$digest"),
+        "testStatus": "SUCCESS",
+    }
+    declared = {"webhookId": "wh-1", "triggers": secret("deploy-token-9c41")}
+    read = plugin.Read(
+        provider_pb2.ReadRequest(
+            id="v-1", urn=urn, properties=to_struct(recorded), inputs=to_struct(declared)
+        )
+    )
+    for struct in (read.properties, read.inputs):
+        kept = from_struct(struct)
+        assert is_secret(kept["triggers"])
+        assert is_secret(kept["webhookFingerprint"])
+    assert from_struct(read.properties)["testStatus"] == "SUCCESS"
+
+
+@pytest.mark.parametrize(
+    ("url", "named"),
+    [
+        ("http://ingest.example.com/hook?token=tk-3f9e0c1d77ab", False),  # credential: unnamed
+        ("http://user:pw-51c0@ingest.example.com/hook", False),
+        ("http://ingest.example.com/hook", True),  # nothing to hide: the engine may show it
+    ],
+)
+def test_a_failing_url_that_carries_a_credential_is_not_named_for_the_engine_to_print(
+    plugin: Any, emulator: EmulatorProcess, url: str, named: bool
+) -> None:
+    """The engine prints a named property's value as the program gave it (not yet secret)."""
+    configure(plugin, emulator.base_url)
+    checked = check(plugin, declared(url=url))
+    (failure,) = checked.failures
+    assert "https://" in failure.reason
+    if named:
+        assert failure.property == "url"
+    else:
+        assert failure.property == ""
+        assert failure.reason.startswith("property url has a problem: ")
+    for part in ("tk-3f9e0c1d77ab", "pw-51c0"):
+        assert part not in failure.reason

@@ -49,6 +49,7 @@ from .._client_on_demand import ClientOnDemand
 from .._errors import OnenceError
 from .._lifecycle import Difference, WebhookLifecycle, in_context
 from .._naming import default_name_for_urn
+from .._secret_url import looks_secret
 from .._state import COMPUTED_KEYS, INPUT_KEYS, Prop
 from .._tokens import PLUGIN_VERIFICATION, PLUGIN_WEBHOOK
 from .._verification import FINGERPRINT, VerificationLifecycle
@@ -171,7 +172,7 @@ class OnenceProvider(Provider):
             )
         return CheckResponse(
             inputs=property_map(checked.inputs, secret=secret),
-            failures=[CheckFailure(p, r) for p, r in checked.failures],
+            failures=[_failure(p, r, news.get(p), p in secret) for p, r in checked.failures],
         )
 
     async def diff(self, request: DiffRequest) -> DiffResponse:
@@ -243,10 +244,15 @@ class OnenceProvider(Provider):
     async def read(self, request: ReadRequest) -> ReadResponse:
         if self._is_verification(request):
             kept = self._verifications.read(request.resource_id, plain_map(request.properties))
+            # The engine keeps what a plugin that accepts secrets returns: a secret `triggers`
+            # must come back secret.
+            kept_secret = (
+                secret_keys(request.properties) | secret_keys(request.inputs) | {FINGERPRINT}
+            )
             return ReadResponse(
                 resource_id=request.resource_id,
-                properties=property_map(kept.state, secret={FINGERPRINT}),
-                inputs=property_map(kept.inputs, secret={FINGERPRINT}),
+                properties=property_map(kept.state, secret=kept_secret),
+                inputs=property_map(kept.inputs, secret=kept_secret),
             )
         props = plain_map(request.properties)
         secret = secret_keys(request.properties) | secret_keys(request.inputs)
@@ -276,6 +282,15 @@ class OnenceProvider(Provider):
             props=props,
             id_=request.resource_id,
         )
+
+
+def _failure(prop: str, reason: str, value: Any, is_secret: bool) -> CheckFailure:
+    """A check failure the engine prints. It prints a named property's value as the program
+    gave it (the plugin cannot mark it secret first, as the Python ``Webhook`` does): a value
+    that looks like it carries a credential is named in the reason instead."""
+    if not is_secret and isinstance(value, str) and looks_secret(value):
+        return CheckFailure("", f"property {prop} has a problem: {reason}")
+    return CheckFailure(prop, reason)
 
 
 def _declared(refreshed: Mapping[str, Any], recorded: Mapping[str, Any]) -> dict[str, Any]:
