@@ -376,10 +376,14 @@ class WebhookLifecycle:
             try:
                 live = self._client().get_integration(id_)
             except NotFoundError:
-                report.warn(
-                    f"{label(props.get(Prop.NAME) or id_, id_)} no longer exists in 1NCE; it "
-                    "was removed from the stack's state (the next `pulumi up` creates it again)"
-                )
+                if not props:  # an import: nothing was recorded, nothing is removed
+                    report.warn(f"1NCE has no integration with the id {id_!r}: check the id")
+                else:
+                    report.warn(
+                        f"{label(props.get(Prop.NAME) or id_, id_)} no longer exists in 1NCE; "
+                        "it was removed from the stack's state (the next `pulumi up` creates it "
+                        "again)"
+                    )
                 return Refreshed(None, {}, {})
         if not live.is_webhook:
             raise OnenceError(f"integration {id_!r} is of type {live.type}, not a WEBHOOK")

@@ -48,6 +48,8 @@ def standalone_files(version: str = __version__) -> list[PackFile]:
             "# `pulumi install` here once (and after changing requirements.txt), then\n"
             "#   pulumi preview --policy-pack <this directory>\n"
             "description: Checks 1NCE Cloud Integrator webhooks before they are applied.\n"
+            "# the version the engine reports the pack as: the pulumi-onence it runs\n"
+            f"version: {version}\n"
             "runtime:\n"
             "  name: python\n"
             "  options:\n"
@@ -56,7 +58,8 @@ def standalone_files(version: str = __version__) -> list[PackFile]:
         ),
         PackFile(
             "requirements.txt",
-            "# The rules are those of this release; change the version here to take other rules.\n"
+            "# The rules are those of this release; to take other rules, change the version here\n"
+            "# and in PulumiPolicy.yaml.\n"
             f"{DISTRIBUTION}[policy]=={version}\n",
         ),
         PackFile("__main__.py", (shipped / "__main__.py").read_text(encoding="utf-8")),

@@ -44,7 +44,8 @@ def test_the_shipped_pack_runs_with_the_python_of_the_active_environment() -> No
     runtime = project["runtime"]
     options = runtime.get("options", {}) if isinstance(runtime, dict) else {}
     assert "virtualenv" not in options  # no venv of its own: the engine uses `python3` on PATH
-    assert "version" not in project  # the package's version is the pack's
+    # The engine reports a Python pack by this version (without it: "onence-webhooks@v0.0.1").
+    assert project["version"] == pulumi_onence.__version__
 
 
 def test_the_repository_policies_directory_is_the_shipped_pack() -> None:
@@ -62,6 +63,7 @@ def test_init_writes_a_standalone_pack_pinned_to_this_version(tmp_path: Path) ->
         "name": "python",
         "options": {"toolchain": "pip", "virtualenv": "venv"},
     }
+    assert project["version"] == pulumi_onence.__version__
     requirements = [
         line
         for line in (target / "requirements.txt").read_text().splitlines()

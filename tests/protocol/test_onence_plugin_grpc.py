@@ -329,3 +329,34 @@ def test_a_failing_url_that_carries_a_credential_is_not_named_for_the_engine_to_
         assert failure.reason.startswith("property url has a problem: ")
     for part in ("tk-3f9e0c1d77ab", "pw-51c0"):
         assert part not in failure.reason
+
+
+def test_the_stack_config_the_engine_sends_as_variables_is_used(
+    plugin: Any, emulator: EmulatorProcess, emulator_api: Any
+) -> None:
+    """The engine names config variables `onence:config:apiUrl`; with no args, they serve."""
+    made = emulator_api.create_webhook(name="from-variables")
+    variables = {
+        "onence:config:apiUrl": emulator.base_url,
+        "onence:config:username": "user",
+        "onence:config:password": PASSWORD,
+        "other:config:password": "not-ours",
+    }
+    plugin.Configure(provider_pb2.ConfigureRequest(variables=variables, acceptSecrets=True))
+
+    read = plugin.Read(provider_pb2.ReadRequest(id=made["id"], urn=URN))
+
+    assert from_struct(read.inputs)["name"] == "from-variables"
+
+
+def test_a_blank_setting_is_refused_by_name_not_replaced_by_the_environment(
+    plugin: Any, emulator: EmulatorProcess
+) -> None:
+    args = {"apiUrl": emulator.base_url, "username": "", "password": secret(PASSWORD)}
+    plugin.Configure(provider_pb2.ConfigureRequest(args=to_struct(args), acceptSecrets=True))
+
+    details = grpc_error(lambda: plugin.Read(provider_pb2.ReadRequest(id="wh-1", urn=URN)))
+
+    assert "onence:username" in details
+    assert "empty" in details
+    assert "\n" not in details.strip()

@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 from pulumi.output import Unknown
 from pulumi.runtime.rpc import UNKNOWN
-from pulumi_onence._errors import ServerError
+from pulumi_onence._errors import NotFoundError, ServerError
 from pulumi_onence._models import Integration, RestartResult
 from pulumi_onence._provider import WebhookProvider
 from pulumi_onence._redact import MARK
@@ -576,3 +576,25 @@ def test_a_failed_list_pass_is_made_once_and_each_read_asks_for_its_own_webhook(
     assert onence.list_passes == 1
     assert sorted(onence.reads) == ids
     assert [r.outs["state"] for r in results if r.outs] == ["INTEGRATION_ACTIVE"] * 8
+
+
+class _Empty1nce:
+    """An account with no integrations."""
+
+    def list_integrations(self) -> list[Integration]:
+        return []
+
+    def get_integration(self, integration_id: str) -> Integration:
+        raise NotFoundError(404, "not found", operation=f"read integration {integration_id}")
+
+
+def test_importing_an_id_1nce_does_not_know_says_so_not_that_state_was_removed() -> None:
+    warnings: list[str] = []
+    provider = WebhookProvider(_Empty1nce(), warn=warnings.append)  # type: ignore[arg-type]
+
+    imported = provider.read("no-such-id", {})
+    refreshed = provider.read("gone-id", applied())
+
+    assert (imported.id, refreshed.id) == ("", "")  # gone: the engine drops them
+    assert warnings[0] == "1NCE has no integration with the id 'no-such-id': check the id"
+    assert "removed from the stack's state" in warnings[1]

@@ -142,11 +142,14 @@ class OnenceProvider(Provider):
         """Keep ``apiUrl``, ``username``, ``password`` (args first, then the stack config); the
         client is built when first needed, with the ``ONENCE_*`` environment as fallback."""
         config: dict[str, str] = {}
-        for key, value in request.variables.items():
-            if key.startswith("onence:") and value:
-                config[key] = value
+        for key, value in request.variables.items():  # the engine's keys: onence:config:apiUrl
+            package, _, setting = key.partition(":config:")
+            if package == "onence" and setting:
+                config[f"onence:{setting}"] = value
         for key, value in plain_map(request.args).items():
-            if isinstance(value, str) and value and value != UNKNOWN:
+            # Kept when empty: a blank setting is refused by name, as the dynamic provider does,
+            # not silently replaced by the ONENCE_* environment.
+            if isinstance(value, str) and value != UNKNOWN:
                 config[f"onence:{key}"] = value
         self._api.configure(config)
         return ConfigureResponse(accept_secrets=True, supports_preview=True)
