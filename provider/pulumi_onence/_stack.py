@@ -62,7 +62,24 @@ WEBHOOK_TYPE = DYNAMIC_WEBHOOK
 """The resource type token of :class:`pulumi_onence.Webhook` in a stack's state."""
 
 _MAX_ERROR_CHARS = 240
-_SECRET_ENV = frozenset({"PULUMI_CONFIG_PASSPHRASE", "PULUMI_ACCESS_TOKEN", "ONENCE_PASSWORD"})
+_SECRET_ENV = frozenset(
+    {
+        "PULUMI_CONFIG_PASSPHRASE",
+        "PULUMI_ACCESS_TOKEN",
+        "ONENCE_PASSWORD",
+        # The state backends' and secrets providers' credentials (S3, Azure Blob, GCS, KMS): a
+        # backend's error may quote them.
+        "AWS_SECRET_ACCESS_KEY",
+        "AWS_SESSION_TOKEN",
+        "AZURE_STORAGE_KEY",
+        "AZURE_STORAGE_SAS_TOKEN",
+        "AZURE_CLIENT_SECRET",
+        "ARM_CLIENT_SECRET",
+        "ARM_ACCESS_KEY",
+        "GOOGLE_CREDENTIALS",
+        "GOOGLE_OAUTH_ACCESS_TOKEN",
+    }
+)
 """Environment variables whose values are blanked out of ``pulumi``'s error lines."""
 
 

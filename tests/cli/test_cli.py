@@ -28,7 +28,7 @@ from onence_emulator.receiver import HttpsReceiver
 from pulumi_onence._client import OnenceClient, clear_token_cache
 from pulumi_onence._config import Settings
 from pulumi_onence._models import RestartResult, TestResult, WebhookPatch, WebhookSpec
-from pulumi_onence._stack import StackError, StackState, StackWebhook
+from pulumi_onence._stack import Drift, StackError, StackState, StackWebhook
 from pulumi_onence.cli import ExitStatus, Runtime, WebhookApi, main
 
 USERNAME = "second-user"
@@ -39,11 +39,15 @@ SECRETS = (PASSWORD, HEADER_VALUE)
 
 @dataclass
 class FakeStack:
-    """A stack reader with fixed webhooks and config; can fail like a missing stack."""
+    """A stack reader with fixed webhooks, config and plan; can fail like a missing stack, and
+    its plan like a `pulumi preview` that fails."""
 
     hooks: list[StackWebhook] = field(default_factory=list)
     config_values: dict[str, str] = field(default_factory=dict)
     error: str | None = None
+    drifts: list[Drift] = field(default_factory=list)
+    plan_error: str | None = None
+    plans: int = 0
     name: str | None = "dev"
     opened: list[tuple[str | None, Path | None]] = field(default_factory=list)
     secrets_set: dict[str, str] = field(default_factory=dict)
@@ -72,6 +76,12 @@ class FakeStack:
 
     def set_secret(self, key: str, value: str) -> None:
         self.secrets_set[key] = value
+
+    def drift(self) -> list[Drift]:
+        self.plans += 1
+        if self.plan_error:
+            raise StackError(self.plan_error)
+        return list(self.drifts)
 
 
 @dataclass

@@ -226,6 +226,26 @@ class TestPulumiCli:
         assert "pul-0a1b2c3d4e" not in str(info.value)
         assert str(info.value).endswith("the token '[secret]' was rejected by the backend")
 
+    @pytest.mark.parametrize(
+        "variable",
+        [
+            "AWS_SECRET_ACCESS_KEY",
+            "AWS_SESSION_TOKEN",
+            "AZURE_STORAGE_KEY",
+            "ARM_CLIENT_SECRET",
+            "GOOGLE_CREDENTIALS",
+        ],
+    )
+    def test_state_backend_credentials_never_appear_in_an_error(self, variable: str):
+        stderr = "error: s3://state: access denied for key wJalrXUtnFEMI/K7MDENG\n"
+        fake = FakePulumi(stack=(255, "", stderr))
+        cli = PulumiCli(environ={variable: "wJalrXUtnFEMI/K7MDENG"}, runner=fake)
+
+        with pytest.raises(StackError) as info:
+            cli.state()
+
+        assert str(info.value).endswith("s3://state: access denied for key [secret]")
+
     def test_unparsable_config_output_is_not_quoted(self):
         fake = FakePulumi(config=(0, "onence:password=topsecret-value", ""))
 

@@ -46,7 +46,18 @@ from .._import_plan import (
 from .._models import Integration
 from .._naming import default_name
 from .._stack import StackWriter
-from ._shell import ExitStatus, Runtime, UsageError, in_parallel, print_rows, read_stack, using
+from ._shell import (
+    ExitStatus,
+    Runtime,
+    UsageError,
+    in_parallel,
+    print_rows,
+    project_dir,
+    read_stack,
+    stack_name,
+    stack_reader,
+    using,
+)
 
 __all__ = ["add_import_parser"]
 
@@ -100,9 +111,8 @@ def add_import_parser(
 
 def run_import(args: argparse.Namespace, runtime: Runtime) -> ExitStatus:
     """The command: read stack and account, plan, write, report. Returns the exit status."""
-    cwd: Path | None = runtime.cwd / args.cwd if args.cwd is not None else None
-    with using(runtime.open_stack(args.stack, cwd, runtime.environ)) as reader:
-        return _import(args, runtime, reader, cwd or runtime.cwd)
+    with using(stack_reader(args, runtime)) as reader:
+        return _import(args, runtime, reader, project_dir(args, runtime) or runtime.cwd)
 
 
 def _import(
@@ -114,18 +124,18 @@ def _import(
     settings = load_settings(config, runtime.environ)
 
     @functools.cache
-    def stack_name() -> str | None:
-        """Asks pulumi (a second or more) only when the state and --stack do not say."""
-        return state.name or args.stack or reader.stack_name()
+    def name() -> str | None:
+        """Asked once, and only when needed (pulumi may be asked: a second or more)."""
+        return stack_name(state, args, reader)
 
     stack_file = project.webhooks_file(config)
-    target = _target(args, runtime.cwd, stack_file)
+    target = _target(args, runtime, stack_file)
     if args.format != "yaml" and target is not None and target.exists():
         raise UsageError(f"{target} exists; name a new file with --out, or omit --out to print")
     declared = read_declared(stack_file)
     if target is not None and target != stack_file and args.format == "yaml":
         declared += read_declared(target)
-    declared_names = _declared_names(declared, project, stack_name)
+    declared_names = _declared_names(declared, project, name)
 
     with using(runtime.make_api(settings)) as api:
         live = api.list_integrations()
@@ -153,7 +163,7 @@ def _import(
     if args.json:
         doc: dict[str, Any] = {
             "command": "import",
-            "stack": stack_name(),
+            "stack": name(),
             "format": args.format,
             "target": str(target) if target is not None else None,
             "dryRun": bool(args.dry_run),
@@ -190,10 +200,9 @@ def _value_fate(args: argparse.Namespace) -> str:
     return "would-store" if args.dry_run else "stored"
 
 
-def _target(args: argparse.Namespace, cwd: Path, stack_file: Path) -> Path | None:
-    out: Path | None = args.out
-    if out is not None:
-        return out if out.is_absolute() else cwd / out
+def _target(args: argparse.Namespace, runtime: Runtime, stack_file: Path) -> Path | None:
+    if args.out is not None:
+        return runtime.resolve(args.out)
     return stack_file if args.format == "yaml" else None
 
 

@@ -65,8 +65,7 @@ def print_pack_path(_args: argparse.Namespace, runtime: Runtime) -> ExitStatus:
 
 def write_standalone_pack(args: argparse.Namespace, runtime: Runtime) -> ExitStatus:
     """``onence policy-pack init DIR [--force]``."""
-    target = args.directory if args.directory.is_absolute() else runtime.cwd / args.directory
-    written = init_pack(target, force=args.force)
+    written = init_pack(runtime.resolve(args.directory), force=args.force)
     shown = args.directory
     runtime.stdout.write(
         f"wrote the policy pack to {shown}: {', '.join(p.name for p in written)}\n"

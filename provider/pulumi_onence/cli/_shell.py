@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any, NoReturn, Protocol, TextIO, TypeVar
 
 from .._client import OnenceClient
-from .._config import Settings
+from .._config import Settings, load_settings
 from .._errors import (
     AuthenticationError,
     ConfigurationError,
@@ -43,9 +43,13 @@ __all__ = [
     "exit_for",
     "in_parallel",
     "print_rows",
+    "project_dir",
     "read_stack",
     "run_main",
+    "stack_name",
+    "stack_reader",
     "using",
+    "webhook_api",
 ]
 
 PROG = "onence"
@@ -103,6 +107,11 @@ class Runtime:
     """Builds the 1NCE client from the resolved settings."""
     cwd: Path = field(default_factory=Path.cwd)
     """Where ``--cwd`` and relative paths start from."""
+
+    def resolve(self, path: Path) -> Path:
+        """A path from the command line, relative to where the command runs (``cwd``): the
+        tests run in one process and never ``chdir``. An absolute path stays as it is."""
+        return self.cwd / path
 
 
 class UsageError(Exception):
@@ -183,6 +192,31 @@ def _flush(runtime: Runtime) -> None:
     for stream in (runtime.stdout, runtime.stderr):
         with suppress(OSError, ValueError):
             stream.flush()
+
+
+def project_dir(args: argparse.Namespace, runtime: Runtime) -> Path | None:
+    """``--cwd`` resolved; ``None`` without it (pulumi then uses the current directory)."""
+    return runtime.resolve(args.cwd) if args.cwd is not None else None
+
+
+def stack_reader(args: argparse.Namespace, runtime: Runtime) -> StackWriter:
+    """The stack ``--stack`` and ``--cwd`` name, read through ``runtime``."""
+    return runtime.open_stack(args.stack, project_dir(args, runtime), runtime.environ)
+
+
+def stack_name(state: StackState, args: argparse.Namespace, reader: StackWriter) -> str | None:
+    """The stack's name for the JSON: the state's, else ``--stack``; pulumi is asked last (a
+    second or more), for a stack that was never deployed."""
+    return state.name or args.stack or reader.stack_name()
+
+
+@contextmanager
+def webhook_api(config: Future[dict[str, str]], runtime: Runtime) -> Iterator[WebhookApi]:
+    """The 1NCE client from the stack config (or the environment), closed after use. Building
+    it calls nothing: missing credentials and an unreadable config fail here, before any work."""
+    settings = load_settings(config.result(), runtime.environ)
+    with using(runtime.make_api(settings)) as api:
+        yield api
 
 
 def read_stack(reader: StackWriter) -> tuple[StackState, Future[dict[str, str]]]:

@@ -14,10 +14,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from enum import Enum
-from pathlib import Path
 from typing import Any, TextIO
 
-from .._config import load_settings
 from .._errors import (
     ApiError,
     AuthenticationError,
@@ -39,7 +37,10 @@ from ._shell import (
     in_parallel,
     print_rows,
     read_stack,
+    stack_name,
+    stack_reader,
     using,
+    webhook_api,
 )
 
 __all__ = ["Outcome", "add_stack_command_parsers", "run_restart", "run_status", "run_test"]
@@ -135,8 +136,7 @@ def _command(action: Action) -> Callable[[argparse.Namespace, Runtime], ExitStat
     """A stack command: read the stack, act on its (selected) webhooks, print the outcomes."""
 
     def run(args: argparse.Namespace, runtime: Runtime) -> ExitStatus:
-        cwd: Path | None = runtime.cwd / args.cwd if args.cwd is not None else None
-        with using(runtime.open_stack(args.stack, cwd, runtime.environ)) as reader:
+        with using(stack_reader(args, runtime)) as reader:
             state, config = read_stack(reader)
             webhooks = _select(state.webhooks, args.names)
             outcomes: list[Outcome] = []
@@ -144,11 +144,10 @@ def _command(action: Action) -> Callable[[argparse.Namespace, Runtime], ExitStat
                 where = f"stack {args.stack!r}" if args.stack else "the stack"
                 runtime.stderr.write(f"{PROG}: no onence webhooks in {where}\n")
             else:
-                settings = load_settings(config.result(), runtime.environ)
-                with using(runtime.make_api(settings)) as api:
+                with webhook_api(config, runtime) as api:
                     outcomes = action(api, args, webhooks)
             if args.json:
-                name = state.name or args.stack or reader.stack_name()
+                name = stack_name(state, args, reader)
                 _print_json(runtime.stdout, args.command, name, outcomes)
             elif outcomes:
                 _print_table(runtime.stdout, args.command, outcomes)

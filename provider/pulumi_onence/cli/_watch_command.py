@@ -1,10 +1,12 @@
 """``onence watch``: drift and health of a stack's webhooks, for a job that runs on a schedule.
 
 Between deploys nothing else looks: a portal edit and a webhook that 1NCE disabled after failed
-deliveries are found by a person, late. ``watch`` plans the stack after reading every resource
-back (``pulumi preview --refresh``: drift, nothing written), reads each webhook's live state
-(``onence status``), optionally restarts the failed ones first, and says it all in one table,
-one JSON document (``--json``) and a markdown summary for a CI run page (``--markdown FILE``).
+deliveries are found by a person, late. ``watch`` first plans the stack after reading every
+resource back (``pulumi preview --refresh``: drift, nothing written), then restarts the failed
+webhooks (only with ``--restart-failed``), then reads each webhook's live state (``onence
+status``), and says it all in one table, one JSON document (``--json``) and a markdown summary
+for a CI run page (``--markdown FILE``). The plan comes first because it may fail: a failure then
+stops the command (exit 2) before anything is written to 1NCE, so no restart goes unreported.
 Exit status: 0 no drift and every webhook healthy, 1 something needs attention, 2 setup.
 """
 
@@ -12,14 +14,26 @@ from __future__ import annotations
 
 import argparse
 import json
-from collections.abc import Sequence
+from collections import Counter
+from collections.abc import Iterator, Sequence
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from pathlib import Path
 from typing import Any, TextIO
 
-from .._config import load_settings
 from .._stack import Drift
-from ._shell import ExitStatus, Runtime, print_rows, read_stack, using
-from ._stack_commands import FAILED_STATE, Outcome, run_restart, run_status
+from ._shell import (
+    ExitStatus,
+    Runtime,
+    UsageError,
+    WebhookApi,
+    print_rows,
+    read_stack,
+    stack_name,
+    stack_reader,
+    using,
+    webhook_api,
+)
+from ._stack_commands import FAILED_STATE, MISSING, SKIPPED, Outcome, run_restart, run_status
 
 __all__ = ["add_watch_parser"]
 
@@ -44,40 +58,69 @@ def add_watch_parser(sub: Any, stack_options: argparse.ArgumentParser, out: Text
     parser.add_argument(
         "--restart-failed",
         action="store_true",
-        help="first restart the webhooks 1NCE disabled (INTEGRATION_FAILED)",
+        help="restart the webhooks 1NCE disabled (INTEGRATION_FAILED) before reading their "
+        "state (after the plan: a failing plan restarts nothing)",
     )
     parser.set_defaults(run=run_watch)
 
 
 def run_watch(args: argparse.Namespace, runtime: Runtime) -> ExitStatus:
-    """The command: restart (if asked), drift, health; report; the exit status."""
-    cwd: Path | None = runtime.cwd / args.cwd if args.cwd is not None else None
-    with using(runtime.open_stack(args.stack, cwd, runtime.environ)) as reader:
+    """The command: drift (read-only), then restarts (if asked), then health; report; the exit
+    status."""
+    with (
+        _summary_file(args.markdown, runtime) as summary,
+        using(stack_reader(args, runtime)) as reader,
+    ):
         state, config = read_stack(reader)
         restarted: list[Outcome] = []
         health: list[Outcome] = []
-        if state.webhooks:
-            settings = load_settings(config.result(), runtime.environ)
-            with using(runtime.make_api(settings)) as api:
-                if args.restart_failed:
-                    restarted = [
-                        o for o in run_restart(api, state.webhooks) if o.result != "SKIPPED"
-                    ]
+        connect: AbstractContextManager[WebhookApi | None] = (
+            webhook_api(config, runtime) if state.webhooks else nullcontext()
+        )
+        with connect as api:  # the credentials are checked before the plan, which takes minutes
+            drift = reader.drift()
+            if api is not None and args.restart_failed:
+                restarted = [o for o in run_restart(api, state.webhooks) if o.result != SKIPPED]
+            if api is not None:
                 health = run_status(api, state.webhooks)
-        drift = reader.drift()
-        stack = state.name or args.stack or reader.stack_name()
-    ok = not drift and all(o.ok for o in health)
-    if args.json:
-        runtime.stdout.write(json.dumps(_document(stack, ok, drift, health, restarted), indent=2))
-        runtime.stdout.write("\n")
-    else:
-        _print(runtime.stdout, drift, health, restarted)
-    if args.markdown is not None:
-        path = args.markdown if args.markdown.is_absolute() else runtime.cwd / args.markdown
-        with path.open("a", encoding="utf-8") as summary:
-            summary.write(markdown(stack, ok, drift, health, restarted))
-    runtime.stdout.flush()
+        stack = stack_name(state, args, reader)
+        ok = not drift and all(o.ok for o in health)
+        if args.json:
+            document = _document(stack, ok, drift, health, restarted)
+            runtime.stdout.write(json.dumps(document, indent=2) + "\n")
+        else:
+            _print(runtime.stdout, drift, health, restarted)
+        runtime.stdout.flush()
+        if summary is not None:
+            _append(summary, args.markdown, markdown(stack, ok, drift, health, restarted))
     return ExitStatus.SUCCESS if ok else ExitStatus.FAILED
+
+
+@contextmanager
+def _summary_file(path: Path | None, runtime: Runtime) -> Iterator[TextIO | None]:
+    """``--markdown FILE`` opened for appending before any work: a path that cannot be written
+    is a usage error (exit 2) before pulumi or 1NCE is asked anything, not a failure after."""
+    if path is None:
+        yield None
+        return
+    try:
+        file = runtime.resolve(path).open("a", encoding="utf-8")
+    except OSError as exc:
+        raise _unwritable(path, exc) from None
+    with file:
+        yield file
+
+
+def _append(summary: TextIO, path: Path, text: str) -> None:
+    try:
+        summary.write(text)
+        summary.flush()
+    except OSError as exc:
+        raise _unwritable(path, exc) from None
+
+
+def _unwritable(path: Path, exc: OSError) -> UsageError:
+    return UsageError(f"cannot write the markdown summary to {path}: {exc.strerror or exc}")
 
 
 def _document(
@@ -147,15 +190,26 @@ _HEADER = ["NAME", "ID", "STATE", "LAST DELIVERY", "DRIFT", "REASON"]
 
 
 def _summary(drift: Sequence[Drift], health: Sequence[Outcome]) -> str:
-    failed = sum(o.result == FAILED_STATE for o in health)
-    unhealthy = sum(not o.ok for o in health)
+    """``2 webhooks, 1 drifted, 2 not healthy (1 INTEGRATION_FAILED, 1 missing)``: what is wrong
+    in numbers, each kind of trouble named."""
+    troubles = Counter(_trouble(o) for o in health if not o.ok)
     noun = "webhook" if len(health) == 1 else "webhooks"
     parts = [f"{len(health)} {noun}"]
     parts.append(f"{len(drift)} drifted" if drift else "no drift")
-    parts.append(
-        f"{unhealthy} not healthy ({failed} INTEGRATION_FAILED)" if unhealthy else "all healthy"
-    )
+    if troubles:
+        kinds = ", ".join(f"{count} {kind}" for kind, count in troubles.items())
+        parts.append(f"{troubles.total()} not healthy ({kinds})")
+    else:
+        parts.append("all healthy")
     return ", ".join(parts)
+
+
+def _trouble(outcome: Outcome) -> str:
+    """What is wrong with an unhealthy webhook: ``missing``, or its live state (a webhook whose
+    error 1NCE refused to give is still counted by its state)."""
+    if outcome.result == MISSING:
+        return "missing"
+    return outcome.state or outcome.result
 
 
 def _print(
@@ -189,6 +243,11 @@ def markdown(
             "",
             "INTEGRATION_FAILED: 1NCE stopped delivering. Fix the endpoint, then `onence "
             "restart` (or run this job with restart-failed).",
+        ]
+    if any(o.result == MISSING for o in health):
+        lines += [
+            "",
+            "MISSING: in the stack but deleted in 1NCE. The next `pulumi up` creates it again.",
         ]
     return "\n".join(lines) + "\n\n"
 
