@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -26,6 +27,7 @@ from tests.release.distributions import REPO, Wheels, engine_only_path
 pytestmark = pytest.mark.e2e
 
 USER, PASSWORD = "acme-ci", "acme-api-password-never-printed"
+VERSION = (REPO / "provider" / "pulumi_onence" / "VERSION").read_text().strip()
 HEADER_VALUE = "acme-ingest-key-5e0b1d"
 PASSPHRASE = "acme-passphrase"
 TIMEOUT_S = 300
@@ -233,6 +235,7 @@ def test_a_project_outside_the_repository_made_only_from_the_wheels(
         run("pulumi", "config", "set", "endpointUrl", "http://ingest.example.com/1nce")
         refused = run("pulumi", "preview", "--policy-pack", pack, *config, ok=False)
         assert ("mandatory", "webhook-url-https", "telemetry") in findings(refused), refused
+        assert f"onence-webhooks@v{VERSION}" in refused, refused  # the package's version
 
         # A standalone pack for the team's own repository: `pulumi install` makes its
         # virtualenv from its requirements (this version of pulumi-onence, from the wheels).
@@ -244,6 +247,7 @@ def test_a_project_outside_the_repository_made_only_from_the_wheels(
             ok=False,
         )  # fmt: skip
         assert ("mandatory", "webhook-url-https", "telemetry") in findings(team), team
+        assert f"onence-webhooks@v{VERSION}" in team, team
         run("pulumi", "config", "set", "endpointUrl", f"{receiver_url}/1nce?iccid=:iccid:")
         run("pulumi", "preview", "--policy-pack", "policy", "--policy-pack-config", str(local))
 
@@ -269,3 +273,32 @@ def test_a_project_outside_the_repository_made_only_from_the_wheels(
         content = path.read_text(errors="replace")
         assert PASSWORD not in content, path
         assert HEADER_VALUE not in content, path
+
+
+def page_blocks(page: Path, language: str) -> list[str]:
+    """The fenced ``language`` code blocks of a page, in order."""
+    return re.findall(rf"^```{language}\n(.*?)^```$", page.read_text(), flags=re.M | re.S)
+
+
+def test_the_testing_page_runs_in_a_users_project(shell: Shell) -> None:
+    """docs/testing.md as a user follows it: its install line, its conftest.py and its test of
+    the quickstart's stack, run by the project's own pytest against the emulator's fixtures."""
+    page = REPO / "docs" / "testing.md"
+    (install,) = [b for b in page_blocks(page, "bash") if "pip install" in b]
+    (conftest,) = [b for b in page_blocks(page, "python") if b.startswith("pytest_plugins")]
+    (stack_test,) = [b for b in page_blocks(page, "python") if "def test_up_creates" in b]
+    run = shell
+    project = shell.cwd
+    for name in ("Pulumi.yaml", "__main__.py"):
+        (project / name).write_text((REPO / "examples" / "quickstart" / name).read_text())
+    (project / "conftest.py").write_text(conftest)
+    (project / "tests").mkdir()
+    (project / "tests" / "test_stack.py").write_text(stack_test)
+
+    run(sys.executable, "-m", "venv", "venv")
+    run("bash", "-c", install.strip())  # the page's line, with the project's venv first on PATH
+    tested = run("bash", "-c", "pytest tests -q -p no:cacheprovider")
+
+    assert "1 passed" in tested, tested
+    assert not list(project.glob("Pulumi.*.yaml"))  # the page's test removed its stack
+    assert "test-key" not in tested  # the header value the test declared
