@@ -14,22 +14,22 @@ keeps, for both:
   resource, e.g. one ``pulumi import`` brought in) are not managed.
 - Every state comes from ``_state.build_state``; a webhook that vanished is dropped with a
   warning, one that 1NCE disabled is reported with the fix.
-- A refresh makes one list pass and a get-one only where the list item cannot stand for the
-  webhook (see ``_needs_get_one``; it assumes 1NCE bumps ``updatedTime`` on every change).
+- A refresh makes one shared list pass (``_shared_listing``) and a get-one only where the list
+  item cannot stand for the webhook (``_needs_get_one``: it assumes 1NCE bumps ``updatedTime``
+  on every change).
 """
 
 from __future__ import annotations
 
-import threading
-import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol
 
-from ._errors import ConflictError, NotFoundError, OnenceError, in_context, label
+from ._errors import ConflictError, NotFoundError, OnenceError, label
 from ._inputs import as_headers, changed_fields, is_recorded, is_unknown, walk
 from ._redact import one_line, redact
 from ._secret_url import looks_secret
+from ._shared_listing import SharedListing
 from ._state import INPUT_KEYS, Prop, build_state, computed_of
 from ._vocabulary import IntegrationState
 
@@ -39,22 +39,16 @@ if TYPE_CHECKING:
 
 __all__ = [
     "ADOPTION_CHECK_TIMEOUT_S",
-    "LISTING_TTL_S",
     "Checked",
     "Difference",
     "Refreshed",
     "Reporter",
     "WebhookLifecycle",
-    "in_context",
-    "is_unknown",
-    "label",
 ]
 
 FAILED = IntegrationState.INTEGRATION_FAILED.value
 ACTIVE = IntegrationState.INTEGRATION_ACTIVE.value
 
-#: How long one list pass serves the reads of a refresh (see ``WebhookLifecycle.listing``).
-LISTING_TTL_S = 60.0
 #: How long ``check`` waits for 1NCE when a resource starts adopting: the read is best effort
 #: (the declared values stand in, with a warning), so a preview never hangs on it for the
 #: client's full budget; ``create`` reads again with that budget.
@@ -106,34 +100,10 @@ class WebhookLifecycle:
 
     def __init__(self, client: Callable[[], OnenceClient]) -> None:
         self._client = client
-        self._listed: tuple[float, dict[str, Integration] | OnenceError] | None = None
-        self._listing_lock = threading.Lock()
-
-    def listing(self) -> dict[str, Integration] | None:
-        """The account's integrations by id: ONE list pass serves every read of a refresh.
-
-        A refresh reads each resource (several at a time) in one plugin process; listing per
-        read would cost N list passes, each of N items. The pass is shared for a short while
-        and forgotten whenever this process writes. A pass that failed is shared too (``None``:
-        each read then asks for its own webhook), so the reads waiting on it do not each
-        repeat it, one after another, with a whole retry budget apiece.
-        """
-        with self._listing_lock:
-            now = time.monotonic()
-            if self._listed is None or now - self._listed[0] > LISTING_TTL_S:
-                try:
-                    found: dict[str, Integration] | OnenceError = {
-                        i.id: i for i in self._client().list_integrations()
-                    }
-                except OnenceError as exc:
-                    found = exc
-                self._listed = (now, found)
-            listed = self._listed[1]
-            return None if isinstance(listed, OnenceError) else listed
+        self._listing = SharedListing(client)
 
     def forget_listing(self) -> None:
-        with self._listing_lock:
-            self._listed = None
+        self._listing.forget()
 
     # --- check --------------------------------------------------------------------------
 
@@ -368,7 +338,7 @@ class WebhookLifecycle:
         a warning; one that 1NCE disabled is reported with the fix; any other error (403
         included) fails the read.
         """
-        listing = self.listing()
+        listing = self._listing.get()
         listed = listing.get(id_) if listing is not None else None
         if listed is not None and not _needs_get_one(listed, props):
             live = listed  # unchanged since recorded: the recorded url still holds

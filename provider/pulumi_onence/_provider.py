@@ -31,8 +31,8 @@ from pulumi.dynamic import (
 from . import _diagnostics
 from ._client_on_demand import ClientOnDemand
 from ._config import CONFIG_KEYS
-from ._errors import OnenceError
-from ._lifecycle import WebhookLifecycle, in_context
+from ._errors import OnenceError, in_context
+from ._lifecycle import WebhookLifecycle
 from ._state import AUTO_NAME_KEY
 from ._verification import VerificationLifecycle
 

@@ -46,8 +46,8 @@ from pulumi.runtime.rpc import UNKNOWN
 
 from .. import _diagnostics
 from .._client_on_demand import ClientOnDemand
-from .._errors import OnenceError
-from .._lifecycle import Difference, WebhookLifecycle, in_context
+from .._errors import OnenceError, in_context
+from .._lifecycle import Difference, WebhookLifecycle
 from .._naming import default_name_for_urn
 from .._secret_url import looks_secret
 from .._state import COMPUTED_KEYS, INPUT_KEYS, Prop
