@@ -28,7 +28,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 from ._errors import ConflictError, NotFoundError, OnenceError, label
 from ._inputs import as_headers, changed_fields, is_recorded, is_unknown, walk
 from ._redact import one_line, redact
-from ._secret_url import looks_secret
+from ._secret_url import sent_secrets
 from ._shared_listing import SharedListing
 from ._state import INPUT_KEYS, Prop, build_state, computed_of
 from ._vocabulary import IntegrationState
@@ -296,7 +296,13 @@ class WebhookLifecycle:
             else self._client().update_webhook(id_, patch)
         )
         if news.get(Prop.RESTART_IF_FAILED) is True and olds.get(Prop.STATE) == FAILED:
-            live = self._restart(live, spec.secrets(), report)
+            # 1NCE's answer may echo a header the program does not declare (an import's).
+            hidden = [
+                *spec.secrets(),
+                *sent_secrets(None, as_headers(olds.get(Prop.HEADERS))),
+                *sent_secrets(live.url, live.headers),
+            ]
+            live = self._restart(live, hidden, report)
         # Headers that are not declared are not managed: they stay as last applied.
         applied = spec.headers if inputs.headers is not None else olds.get(Prop.HEADERS)
         return build_state(live, applied_headers=applied, declared=declared, fallback=olds)
@@ -373,11 +379,8 @@ class WebhookLifecycle:
     def _warn_failed(self, live: Integration, props: Mapping[str, Any], report: Reporter) -> None:
         reason = live.error_text()
         secrets = [
-            *as_headers(props.get(Prop.HEADERS)).values(),
-            *as_headers(live.headers).values(),
-        ]
-        secrets += [
-            u for u in (props.get(Prop.URL), live.url) if isinstance(u, str) and looks_secret(u)
+            *sent_secrets(props.get(Prop.URL), as_headers(props.get(Prop.HEADERS))),
+            *sent_secrets(live.url, live.headers),
         ]
         said = f" (1NCE: {redact(reason, secrets)})" if reason else ""
         fix = (

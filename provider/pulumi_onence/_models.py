@@ -38,7 +38,7 @@ from pydantic.alias_generators import to_camel
 from ._errors import InvalidSpecError
 from ._redact import one_line
 from ._rules import MAX_URL_LENGTH, EventTypes, Headers, IntegrationId, Name, Url, reason
-from ._secret_url import looks_secret
+from ._secret_url import sent_secrets
 from ._vocabulary import MAX_NAME_LENGTH, EventType, IntegrationState
 
 __all__ = [
@@ -78,14 +78,6 @@ def is_masked_value(value: str) -> bool:
 def is_masked(headers: Mapping[str, str] | None) -> bool:
     """Whether any header value read back from the API is masked rather than real."""
     return any(is_masked_value(str(v)) for v in (headers or {}).values())
-
-
-def _sent_secrets(url: str | None, headers: Mapping[str, str] | None) -> list[str]:
-    """Header values, and the URL when it carries a credential (kept out of every message)."""
-    found = list((headers or {}).values())
-    if url and looks_secret(url):
-        found.append(url)
-    return found
 
 
 class _Wire(BaseModel):
@@ -149,7 +141,7 @@ class WebhookSpec(_WebhookFields):
 
     def secrets(self) -> list[str]:
         """What this create sends that must stay out of every message."""
-        return _sent_secrets(self.url, self.headers)
+        return sent_secrets(self.url, self.headers)
 
     def to_api(self) -> dict[str, Any]:
         """The create request body (``POST /v1/integrate/clouds/webhooks``)."""
@@ -275,7 +267,7 @@ class WebhookPatch(_Wire):
 
     def secrets(self) -> list[str]:
         """What this patch sends that must stay out of every message."""
-        return _sent_secrets(self.url, self.headers)
+        return sent_secrets(self.url, self.headers)
 
     def to_api(self) -> dict[str, Any]:
         """The request body, camelCase, without the fields that do not change."""

@@ -16,9 +16,11 @@ from __future__ import annotations
 import math
 import re
 from collections import Counter
+from collections.abc import Mapping
+from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
-__all__ = ["looks_secret"]
+__all__ = ["looks_secret", "sent_secrets"]
 
 #: Parameter names that hold credentials (compared without ``-``/``_`` and case).
 _SECRET_NAMES = re.compile(
@@ -61,3 +63,12 @@ def looks_secret(url: str) -> bool:
         if len(value) >= _LONG_VALUE and _entropy(value) >= _RANDOM_BITS:
             return True
     return False
+
+
+def sent_secrets(url: Any, headers: Mapping[str, Any] | None) -> list[str]:
+    """A webhook's values that stay out of every message: its header values, and its URL when
+    it carries a credential (the one rule for 1NCE's answers, warnings and errors)."""
+    found = [str(v) for v in (headers or {}).values()]
+    if isinstance(url, str) and looks_secret(url):
+        found.append(url)
+    return found

@@ -25,7 +25,7 @@ from ._errors import NotFoundError, OnenceError, label
 from ._inputs import is_unknown, walk
 from ._lifecycle import ADOPTION_CHECK_TIMEOUT_S, Checked, Difference, Refreshed, Reporter
 from ._redact import one_line, redact
-from ._secret_url import looks_secret
+from ._secret_url import sent_secrets
 from ._vocabulary import IntegrationState
 
 if TYPE_CHECKING:
@@ -138,15 +138,23 @@ class VerificationLifecycle:
             raise exc.saying(f"verification of webhook {webhook_id}: {text}") from None
 
     def _test(self, webhook_id: str, props: Mapping[str, Any], report: Reporter) -> dict[str, Any]:
+        from ._models import is_masked
+
         api = self._client()
         live = api.get_integration(webhook_id)
-        hidden = [*(live.headers or {}).values()]
-        hidden += [u for u in (live.url,) if u and looks_secret(u)]
+        hidden = sent_secrets(live.url, live.headers)
         where = label(live.name, live.id)
+
+        def quoted(text: str | None) -> str:
+            """1NCE's text, header values blanked; withheld when 1NCE masks them (they could
+            not be blanked, and 1NCE may quote the endpoint's answer, which may echo one)."""
+            if text and is_masked(live.headers):
+                return "withheld: 1NCE masks this webhook's header values; `onence test` shows it"
+            return one_line(redact(text or "", hidden))
         if not live.is_webhook:
             raise OnenceError(f"verification of {where}: it is of type {live.type}, not WEBHOOK")
         if live.state == IntegrationState.INTEGRATION_FAILED:
-            reason = redact(live.error_text(), hidden)
+            reason = quoted(live.error_text())
             said = f" (1NCE: {reason})" if reason else ""
             raise OnenceError(
                 f"verification of {where} failed: the webhook is INTEGRATION_FAILED{said} and 1NCE "
@@ -155,7 +163,7 @@ class VerificationLifecycle:
                 "`pulumi up --refresh`, or run `onence restart`"
             )
         result = api.test_webhook(webhook_id)
-        message = one_line(redact(result.message, hidden))
+        message = quoted(result.message)
         if result.status != "SUCCESS":
             raise OnenceError(
                 f"verification of {where} failed: 1NCE's test message did not reach the "

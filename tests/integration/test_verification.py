@@ -15,7 +15,7 @@ from onence_emulator.receiver import HttpsReceiver
 from pulumi_onence._client import OnenceClient
 from pulumi_onence._config import Settings
 from pulumi_onence._errors import OnenceError
-from pulumi_onence._models import TestResult
+from pulumi_onence._models import Integration, TestResult
 from pulumi_onence._provider import WebhookVerificationProvider
 from pulumi_onence._verification import FINGERPRINT
 
@@ -201,3 +201,47 @@ def test_check_without_1nce_keeps_the_recorded_view_and_says_so(messages: Messag
 
 def test_check_names_a_missing_webhook_id(verifier: Any) -> None:
     assert [f.property for f in verifier.check({}, {}).failures] == ["webhookId"]
+
+
+class _MaskingOnence:
+    """1NCE that masks header values on read, and whose test message quotes the endpoint's
+    answer, which echoes the real header value: it cannot be blanked, so it is withheld."""
+
+    def __init__(self, status: str) -> None:
+        self.status = status
+
+    def get_integration(self, integration_id: str) -> Integration:
+        return Integration.model_validate(
+            {
+                "id": integration_id,
+                "name": "masked",
+                "type": "WEBHOOK",
+                "state": "INTEGRATION_ACTIVE",
+                "url": "https://ingest.example.com/1nce",
+                "headers": {"x-api-key": "****"},
+            }
+        )
+
+    def test_webhook(self, integration_id: str) -> TestResult:
+        said = f"endpoint of {integration_id} answered: ok, key real-header-value-5c2e"
+        return TestResult.model_validate({"testStatus": self.status, "message": said})
+
+
+@pytest.mark.parametrize("status", ["SUCCESS", "FAILURE"])
+def test_1nces_message_is_withheld_when_it_masks_the_header_values(status: str) -> None:
+    said: list[str] = []
+    verifier = WebhookVerificationProvider(
+        _MaskingOnence(status),  # type: ignore[arg-type]
+        info=said.append,
+        warn=said.append,
+    )
+    if status == "SUCCESS":
+        outs = verifier.create({"webhookId": "wh-1"}).outs
+        text = f"{outs} {said}"
+        assert outs["testStatus"] == "SUCCESS"
+    else:
+        with pytest.raises(OnenceError) as caught:
+            verifier.create({"webhookId": "wh-1"})
+        text = f"{caught.value} {said}"
+    assert "real-header-value-5c2e" not in text
+    assert "withheld: 1NCE masks this webhook's header values" in text

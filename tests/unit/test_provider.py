@@ -598,3 +598,18 @@ def test_importing_an_id_1nce_does_not_know_says_so_not_that_state_was_removed()
     assert (imported.id, refreshed.id) == ("", "")  # gone: the engine drops them
     assert warnings[0] == "1NCE has no integration with the id 'no-such-id': check the id"
     assert "removed from the stack's state" in warnings[1]
+
+
+def test_a_failed_restart_blanks_a_header_the_program_does_not_declare() -> None:
+    """An imported webhook's headers are 1NCE's, not declared: 1NCE may still echo them."""
+    warnings: list[str] = []
+    provider = WebhookProvider(
+        _RestartFailsEchoingTheHeader(),  # type: ignore[arg-type]
+        warn=warnings.append,
+    )
+    olds = applied(state="INTEGRATION_FAILED", restartIfFailed=True)  # holds the header value
+
+    provider.update("hook-1", olds, declared(headers=None, restartIfFailed=True))
+
+    (warning,) = warnings
+    assert warning.endswith(f"bad key {MARK}")
