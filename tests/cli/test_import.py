@@ -403,6 +403,29 @@ def test_pulumi_import_form_lists_every_unmanaged_webhook_for_pulumi_import_file
     assert not (project / "webhooks.yaml").exists()
     assert "pulumi import --file" in result.out
     assert str(project / "import.json") in result.out
+    # the generated code reads no config: no `pulumi config set` to run before `up`
+    assert "pulumi config set" not in result.out
+    assert "unmanaged, until you declare them" in result.out
+
+
+@pytest.mark.parametrize("form", ["yaml", "pulumi-import"])
+def test_a_url_that_carries_a_credential_is_pointed_out_never_printed(
+    api, emulator, stack, project, form
+):
+    api.create_webhook(
+        name="tokened",
+        url="https://alerts.example.com/1nce?token=tk-7a1c9e0b55",
+        eventTypes=[{"type": "ERROR"}],
+    )
+    api.create_webhook(name="plain", url="https://ops.example.com/1nce")
+
+    result = run_import("--format", form, "--out", "declared.out", stack=stack, project=project)
+
+    assert result.code == ExitStatus.SUCCESS, result
+    notes = [line for line in result.out.splitlines() if line.startswith("note: ")]
+    assert len(notes) == 1
+    assert "'tokened' carries a credential" in notes[0]
+    assert "tk-7a1c9e0b55" not in result.out + result.err
 
 
 def test_pulumi_import_form_prints_to_stdout_and_reports_to_stderr(api, emulator, stack, project):

@@ -45,6 +45,7 @@ from .._import_plan import (
 )
 from .._models import Integration
 from .._naming import default_name
+from .._secret_url import looks_secret
 from .._stack import StackWriter
 from ._shell import (
     ExitStatus,
@@ -255,15 +256,25 @@ def _report(out: TextIO, plan: ImportPlan, args: argparse.Namespace, target: Pat
     if args.write_config and values:
         verb = "would store" if args.dry_run else "stored"
         out.write(f"{verb} {values} header value(s) as secret stack config\n")
-    lines = config_lines(plan, stored=args.write_config)
+    # The code `pulumi import` generates reads no config: its headers stay 1NCE's.
+    lines = [] if args.format == "pulumi-import" else config_lines(plan, stored=args.write_config)
     if lines:
         out.write("before `pulumi up`, set these secrets (pulumi prompts for each value):\n")
         out.writelines(f"  {line}\n" for line in lines)
+    written_by = "by `pulumi import --generate-code`" if args.format == "pulumi-import" else ""
+    for item in plan.to_declare:
+        if item.declaration is not None and looks_secret(item.declaration.url):
+            out.write(
+                f"note: the URL of {item.name!r} carries a credential and is written as it is "
+                f"{written_by or 'in the declaration'}: move it into a secret config value "
+                "before you commit the file\n"
+            )
     if count and args.format == "pulumi-import":
         where = target if target is not None else "FILE"
         out.write(
             f"`pulumi import --file {where} --generate-code --out PROGRAM` then imports them "
-            "without a write to 1NCE; their headers stay as 1NCE holds them until declared\n"
+            "without a write to 1NCE; their headers stay as 1NCE holds them, unmanaged, until "
+            "you declare them (from secret config)\n"
         )
     elif count:
         out.write("`pulumi up` then adopts the imported webhooks without a write to 1NCE\n")
