@@ -151,6 +151,7 @@ class VerificationLifecycle:
             if text and is_masked(live.headers):
                 return "withheld: 1NCE masks this webhook's header values; `onence test` shows it"
             return one_line(redact(text or "", hidden))
+
         if not live.is_webhook:
             raise OnenceError(f"verification of {where}: it is of type {live.type}, not WEBHOOK")
         if live.state == IntegrationState.INTEGRATION_FAILED:
