@@ -256,11 +256,18 @@ class WebhookLifecycle:
             live = self._client().create_webhook(spec, on_adopt=adopted.append)
             headers = dict(spec.headers)
             if adopted:  # an earlier attempt or run made it: idempotent create
+                headers = _adopted_headers(live, spec.headers)
+                found = build_state(live, applied_headers=headers, declared=props)
+                differing = changed_fields(found, props)
+                patch = spec.patch(differing)
                 report.warn(
                     f"adopted existing webhook {live.name} ({live.id}) instead of creating a "
                     "duplicate"
+                    + (f"; set its {', '.join(differing)} as declared" if differing else "")
                 )
-                headers = _adopted_headers(live, spec.headers)
+                if not patch.is_empty:  # this up makes 1NCE match, as a create would have
+                    live = self._client().update_webhook(live.id, patch)
+                    headers = dict(spec.headers)
         return live.id, build_state(live, applied_headers=headers, declared=props)
 
     def _adoptable(self, adopt_id: str) -> Integration:

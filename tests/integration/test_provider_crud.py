@@ -345,6 +345,46 @@ def test_an_ambiguous_create_through_the_provider_leaves_one_webhook(
     assert [h.id for h in client.list_webhooks()] == [created.id]
 
 
+def test_a_create_that_finds_its_webhook_made_already_makes_it_match_the_declaration(
+    provider: WebhookProvider, client: Recorder, warnings: list[str]
+) -> None:
+    """A killed run's webhook (same name and URL) is taken, and this up sets what differs."""
+    props = inputs(provider)
+    orphan = client.create_webhook(
+        WebhookSpec.from_inputs({**props, "eventTypes": ["ERROR"], "jsonPayloadEnabled": False})
+    )
+
+    created = provider.create(props)
+
+    assert created.id == orphan.id
+    assert client.updates == [
+        {
+            "eventTypes": [{"type": "TELEMETRY_DATA"}, {"type": "LIFECYCLE"}],
+            "jsonPayloadEnabled": True,
+        }
+    ]
+    live = client.get_integration(orphan.id)
+    assert sorted(live.event_types) == ["LIFECYCLE", "TELEMETRY_DATA"]
+    assert live.json_payload_enabled is True
+    assert sorted(outs(created)["eventTypes"]) == ["LIFECYCLE", "TELEMETRY_DATA"]
+    (warning,) = warnings
+    assert "instead of creating a duplicate; set its eventTypes, jsonPayloadEnabled" in warning
+    assert SECRET not in warning
+    again = provider.diff(created.id, outs(created), props)
+    assert again.changes is False  # nothing left for the next up
+
+
+def test_a_create_that_finds_its_webhook_as_declared_writes_nothing_more(
+    provider: WebhookProvider, client: Recorder, warnings: list[str]
+) -> None:
+    props = inputs(provider)
+    orphan = client.create_webhook(WebhookSpec.from_inputs(props))
+
+    assert provider.create(props).id == orphan.id
+    assert client.updates == []
+    assert warnings[0].endswith("instead of creating a duplicate")
+
+
 # --- adoption ---------------------------------------------------------------------------------
 
 
