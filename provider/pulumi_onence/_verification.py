@@ -32,15 +32,17 @@ if TYPE_CHECKING:
     from ._client import OnenceClient
     from ._models import Integration
 
-__all__ = ["FINGERPRINT", "INPUTS", "OUTPUTS", "VerificationLifecycle"]
+__all__ = ["FINGERPRINT", "INPUTS", "OUTPUTS", "RESULTS", "VerificationLifecycle"]
 
 WEBHOOK_ID = "webhookId"
 TRIGGERS = "triggers"
 FINGERPRINT = "webhookFingerprint"
 #: What a program declares (the fingerprint is filled in by ``check``).
 INPUTS = (WEBHOOK_ID, TRIGGERS, FINGERPRINT)
+#: What a test computes (unknown in a preview).
+RESULTS = ("webhookName", "testStatus", "testMessage", "testedAt")
 #: What a successful verification records.
-OUTPUTS = (*INPUTS, "webhookName", "testStatus", "testMessage", "testedAt")
+OUTPUTS = (*INPUTS, *RESULTS)
 
 
 def _fingerprint(live: Integration, salt: str) -> str:

@@ -53,6 +53,7 @@ from .._secret_url import looks_secret
 from .._state import COMPUTED_KEYS, INPUT_KEYS, Prop
 from .._tokens import PLUGIN_VERIFICATION, PLUGIN_WEBHOOK
 from .._verification import FINGERPRINT, VerificationLifecycle
+from .._verification import RESULTS as VERIFICATION_RESULTS
 from ._values import plain_map, property_map, secret_keys
 
 if TYPE_CHECKING:
@@ -62,8 +63,6 @@ __all__ = ["MAX_CALLS", "OnenceProvider", "UserFacingError"]
 
 #: Engine calls served at once (the engine's ``--parallel`` decides how many it sends).
 MAX_CALLS = 64
-#: What a verification's test decides.
-VERIFICATION_OUTPUTS = ("webhookName", "testStatus", "testMessage", "testedAt")
 
 _T = TypeVar("_T")
 
@@ -202,7 +201,7 @@ class OnenceProvider(Provider):
         props = plain_map(request.properties)
         secret = secret_keys(request.properties) | ({FINGERPRINT} if verification else set())
         if request.preview:  # 1NCE decides what is computed; a preview never writes or tests
-            computed = VERIFICATION_OUTPUTS if verification else COMPUTED_KEYS
+            computed = VERIFICATION_RESULTS if verification else COMPUTED_KEYS
             planned = {**props, **dict.fromkeys(computed, UNKNOWN)}
             return CreateResponse(resource_id="", properties=property_map(planned, secret=secret))
         messages = self._messages(request.urn)
@@ -221,7 +220,7 @@ class OnenceProvider(Provider):
         if verification:
             secret.add(FINGERPRINT)
             if request.preview:
-                planned = {**olds, **news, **dict.fromkeys(VERIFICATION_OUTPUTS, UNKNOWN)}
+                planned = {**olds, **news, **dict.fromkeys(VERIFICATION_RESULTS, UNKNOWN)}
                 return UpdateResponse(properties=property_map(planned, secret=secret))
             messages = self._messages(request.urn)
             tested = await self._run(
