@@ -1,8 +1,9 @@
 """The GitOps loop on shared S3 state, as a team runs it: real engine, emulator, SeaweedFS.
 
-Each runner is a fresh clone of the stack repository with its own PULUMI_HOME; runners share only
-the backend URL (with the bucket's credentials), the passphrase, and through the committed stack
-config the 1NCE credentials. The steps run in order on one world
+Each runner is a fresh clone of the stack repository with its own PULUMI_HOME; its commands get
+what the example workflow gives the step it plays, from that job's GitHub environment: the
+backend URL, the bucket's credentials, the passphrase and, for the jobs that call 1NCE, a 1NCE
+user (the committed stack config holds none). The steps run in order on one world
 (see onence_devtools.gitops.pipeline):
 
 1. runner A previews a pull request with the policy pack of the BASE branch: its http:// webhook
@@ -15,8 +16,9 @@ config the 1NCE credentials. The steps run in order on one world
 4. runner E, which never ran `up`, runs `onence status` and `onence test` on the stack, read from
    the bucket and decrypted with the passphrase alone;
 5. the scheduled job (examples/gitops/health-workflow.yml) on runner G, with the read-only state
-   identity, fails naming a webhook edited in the portal and one 1NCE disabled; after the fix
-   (`onence restart`, `pulumi up --refresh`) its next run passes;
+   identity and the monitoring user, fails naming a webhook edited in the portal and one 1NCE
+   disabled; after the fix (`onence restart`, `pulumi up --refresh`) its next run passes; only
+   its watch step gets a secret, and with a wrong monitoring password it stops at 1NCE's login;
 
 and then no secret is in any runner's output, any object of the bucket or SeaweedFS's logs, and
 every process the test started has ended.
@@ -28,10 +30,19 @@ import json
 from collections.abc import Iterator
 
 import pytest
-from onence_devtools.gitops.pipeline import BUCKET, HEADER_SECRET, GitOpsWorld
+from onence_devtools.gitops.pipeline import (
+    BUCKET,
+    HEADER_SECRET,
+    MONITOR_PASSWORD,
+    MONITOR_USER,
+    PASSWORD,
+    GitOpsWorld,
+)
 from onence_devtools.gitops.processes import bound_to, listeners, session_members
+from onence_devtools.gitops.runners import STACK
 from onence_devtools.gitops.scheduled import drive_to_failed, endpoint_back, play_watch, portal_edit
 from onence_devtools.gitops.seaweedfs import weed_binary
+from onence_devtools.gitops.workflow import Environment
 
 from tests.e2e.engine import require_engine
 from tests.policies.engine_harness import findings
@@ -83,6 +94,11 @@ def test_a_pull_request_is_judged_by_the_pack_of_its_base_branch(world: GitOpsWo
     assert pr.bucket_unchanged
     assert pr.calls == []
     assert names(world) == []
+    # ... and it had none: the workflow's preview step gives no 1NCE user, the stack config none.
+    assert [k for k in world.runners["A"].env if k.startswith("ONENCE_")] == []
+    assert (
+        "onence:password" not in (world.runners["A"].checkout / f"Pulumi.{STACK}.yaml").read_text()
+    )
 
 
 def test_two_merges_at_once_one_waits_for_the_lock_and_its_retry_applies_once(
@@ -203,6 +219,27 @@ def test_the_scheduled_watch_names_drift_and_a_disabled_webhook_until_both_are_f
         "gitops-location": "INTEGRATION_FAILED"
     }
     assert "needs attention" in first.summary
+    # The watch step ran as the monitoring user: the stack config names no 1NCE user (config
+    # would beat the variables), and the deploy user's password reached no step of the job.
+    config = (world.runners["G"].checkout / f"Pulumi.{STACK}.yaml").read_text()
+    assert "onence:username" not in config
+    assert "onence:password" not in config
+    assert first.step_envs["watch"]["ONENCE_USERNAME"] == MONITOR_USER
+    assert first.step_envs["watch"]["ONENCE_PASSWORD"] == MONITOR_PASSWORD
+    assert [s for s, env in first.step_envs.items() if PASSWORD in env.values()] == []
+    # Only the watch step gets a secret: `pip install` (the install step) and the actions none.
+    holding = {
+        step: sorted(k for k, v in env.items() if v in world.secrets() or v == MONITOR_USER)
+        for step, env in first.step_envs.items()
+    }
+    assert holding.pop("watch") == [
+        "AWS_SECRET_ACCESS_KEY",
+        "ONENCE_PASSWORD",
+        "ONENCE_USERNAME",
+        "PULUMI_CONFIG_PASSPHRASE",
+    ]
+    assert "install" in holding
+    assert holding == {step: [] for step in holding}
     rows = {line.split(" | ")[0].strip("| "): line for line in first.summary.splitlines()}
     assert "update: eventTypes" in rows["gitops-lifecycle"]
     assert "INTEGRATION_FAILED" in rows["gitops-location"]
@@ -224,6 +261,32 @@ def test_the_scheduled_watch_names_drift_and_a_disabled_webhook_until_both_are_f
     for text in (first.summary, second.summary, str(first.report), str(second.report)):
         for secret in world.secrets():
             assert secret not in text
+
+
+def test_the_watch_logs_in_with_its_environments_monitoring_user(world: GitOpsWorld):
+    """With a wrong monitoring password the watch stops at 1NCE's login (exit 2): the watch
+    takes its 1NCE user from the `monitoring` environment, not the stack config or the deploy
+    user."""
+    monitoring = world.environments["monitoring"]
+    wrong = "not-the-monitor-password"
+    environments = world.environments | {
+        "monitoring": Environment({**monitoring.secrets, "ONENCE_MONITOR_PASSWORD": wrong})
+    }
+
+    world.emulator.admin.clear_calls()
+    refused = play_watch(world, "G3", environments=environments)
+    calls = world.emulator.admin.calls()
+
+    assert refused.step_envs["watch"]["ONENCE_PASSWORD"] == wrong
+    assert refused.run.code == 2, refused.run
+    # 1NCE refused every login, and nothing else was asked of it.
+    logins = [c for c in calls if c["path"].endswith("/oauth/token")]
+    assert logins, calls
+    assert [c for c in logins if c["status"] < 400] == []
+    assert [c for c in calls if c not in logins] == []
+    assert wrong not in refused.run.text
+    # No report, and the empty file docs/monitoring.md's alert step guards against.
+    assert (world.runners["G3"].checkout / "webhook-health.json").read_text() == ""
 
 
 def test_no_secret_in_any_output_object_or_log_and_nothing_left_running(world: GitOpsWorld):

@@ -2,25 +2,51 @@
 
 What a user copying examples/gitops/webhooks-workflow.yml relies on: the PR's preview is judged by
 the policy pack of the base branch's checkout, the PR job sees no production secret, the `up` job
-applies with the same pack, and the README's command-line steps pass `--policy-pack` too.
+applies with the same pack, and the README's command-line steps pass `--policy-pack` too. In both
+workflows each secret reaches only the step that runs `pulumi` or `onence` (read as the pipeline
+player reads them), and the health job runs `onence watch` alone, restarting only when a manual
+run asks (its script played with a stand-in `onence`).
 """
 
 from __future__ import annotations
 
+import os
 import re
 import shlex
 import subprocess
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pytest
 import yaml
+from onence_devtools.gitops.scheduled import watch_script
+from onence_devtools.gitops.workflow import Environment, Workflow, step_key
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "gitops"
 WORKFLOW = EXAMPLE / "webhooks-workflow.yml"
 SECRET_REF = re.compile(r"secrets\.([A-Za-z_][A-Za-z0-9_]*)")
 SHARED_WITH_PREVIEW = {"PULUMI_CONFIG_PASSPHRASE"}
 """The one secret both jobs need: it decrypts the stack config a preview runs with."""
+SECRET_NAMES = {
+    "STATE_READ_ACCESS_KEY_ID",
+    "STATE_READ_SECRET_ACCESS_KEY",
+    "STATE_WRITE_ACCESS_KEY_ID",
+    "STATE_WRITE_SECRET_ACCESS_KEY",
+    "PULUMI_CONFIG_PASSPHRASE",
+    "ONENCE_USERNAME",
+    "ONENCE_PASSWORD",
+    "ONENCE_MONITOR_USERNAME",
+    "ONENCE_MONITOR_PASSWORD",
+}
+# Every environment holds every secret, each value naming its environment and secret, so a
+# step's variables show which secret of which environment reached it.
+ENVIRONMENTS = {
+    name: Environment(secrets={secret: f"{name}/{secret}" for secret in SECRET_NAMES})
+    for name in ("preview", "production", "monitoring")
+}
+SECRET_VALUES = {value for env in ENVIRONMENTS.values() for value in env.secrets.values()}
+VARS = {"PULUMI_BACKEND_URL": "s3://state?region=eu-central-1", "AWS_REGION": "eu-central-1"}
 
 
 @pytest.fixture(scope="module")
@@ -66,6 +92,22 @@ def pack_paths(step: dict[str, Any]) -> list[str]:
         return [p for p in re.split(r"[\s,]+", str(value)) if p]
     words = shlex.split(str(step["run"]))
     return [words[i + 1] for i, word in enumerate(words[:-1]) if word == "--policy-pack"]
+
+
+def commands(step: dict[str, Any]) -> list[tuple[str, str]]:
+    """The `pulumi` and `onence` commands a step runs: the pulumi/actions action's `command:`
+    (none: it only installs the CLI), or each `pulumi`/`onence` executable in its `run:` script
+    with the first word after it that is not an option."""
+    if str(step.get("uses", "")).startswith("pulumi/actions@"):
+        command = step.get("with", {}).get("command")
+        return [("pulumi", str(command))] if command else []
+    words = shlex.split(str(step.get("run", "")).replace("\\\n", " "))
+    found = []
+    for i, word in enumerate(words):
+        if Path(word).name in ("pulumi", "onence"):
+            following = [w for w in words[i + 1 :] if not w.startswith("-")]
+            found.append((Path(word).name, following[0] if following else ""))
+    return found
 
 
 def checkouts(job: dict[str, Any]) -> list[dict[str, Any]]:
@@ -170,22 +212,123 @@ def test_the_health_job_holds_the_least_it_needs_and_can_write_no_state(health):
         "ONENCE_MONITOR_PASSWORD",
     }
     assert job["environment"] == "monitoring"
-    scripts = " ".join(str(step.get("run", "")) for step in job["steps"])
-    assert re.search(r"\bpulumi (up|destroy|refresh|cancel|import)\b", scripts) is None
+    # The one `pulumi` or `onence` command of the job, in a `run:` script or an action's
+    # `command:`, is `onence watch` (which restarts only when asked: see below).
+    assert [c for step in job["steps"] for c in commands(step)] == [("onence", "watch")]
 
 
-def test_the_health_job_reports_and_fails_through_onence_watch(health):
+@pytest.mark.parametrize("path", [WORKFLOW, HEALTH], ids=lambda p: p.name)
+def test_each_secret_reaches_only_the_step_that_runs_pulumi_or_onence(path: Path):
+    """Played as the pipeline player plays it: `pip install` (a package's setup code can run)
+    and the actions get no secret, in any job."""
+    workflow = Workflow(path)
+    assert SECRET_REF.findall(yaml.safe_dump(workflow.document.get("env", {}))) == []
+    for job, spec in workflow.document["jobs"].items():
+        envs = workflow.step_envs(
+            job, ENVIRONMENTS, repository_vars=VARS, inputs={"restart-failed": True}
+        )
+        holding = {
+            step: sorted(name for name, value in env.items() if value in SECRET_VALUES)
+            for step, env in envs.items()
+        }
+        running = [step_key(step) for step in spec["steps"] if commands(step)]
+        assert running, f"{job} runs no pulumi or onence command"
+        assert [step for step, names in holding.items() if names] == running, holding
+        installs = [step_key(s) for s in spec["steps"] if "pip install" in str(s.get("run", ""))]
+        assert installs, f"{job} installs no package"
+        assert [holding[step] for step in installs] == [[] for _ in installs]
+        # Each secret comes from the job's own environment, and none goes to an action's inputs.
+        for step in running:
+            assert "PULUMI_CONFIG_PASSPHRASE" in holding[step]
+            prefix = f"{spec['environment']}/"
+            assert all(envs[step][name].startswith(prefix) for name in holding[step])
+        assert SECRET_REF.findall(yaml.safe_dump([s.get("with") for s in spec["steps"]])) == []
+
+
+@dataclass
+class PlayedWatch:
+    code: int
+    argv: list[str]
+    """What the step passed to `onence`."""
+    login: list[str]
+    """The ONENCE_USERNAME and ONENCE_PASSWORD `onence` got."""
+    report: str
+    summary: Path
+
+
+def play_watch_step(tmp_path: Path, inputs: dict[str, Any], exit_code: int = 0) -> PlayedWatch:
+    """The health workflow's watch step, its variables as GitHub sets them for a run with these
+    ``inputs``, run by bash as GitHub runs it, with a stand-in `onence` that records what it got,
+    prints a report and exits ``exit_code``."""
+    workflow = Workflow(HEALTH)
+    (job,) = workflow.document["jobs"]
+    env = workflow.step_envs(job, ENVIRONMENTS, repository_vars=VARS, inputs=inputs)["watch"]
+    stub = tmp_path / ".venv" / "bin" / "onence"
+    stub.parent.mkdir(parents=True)
+    stub.write_text(
+        "#!/bin/bash\n"
+        f"printf '%s\\n' \"$@\" > {tmp_path}/argv\n"
+        f'printf \'%s\\n\' "$ONENCE_USERNAME" "$ONENCE_PASSWORD" > {tmp_path}/login\n'
+        "echo '{\"ok\": false}'\n"
+        f"exit {exit_code}\n"
+    )
+    stub.chmod(0o755)
+    summary = tmp_path / "step-summary.md"
+    done = subprocess.run(
+        ["bash", "--noprofile", "--norc", "-eo", "pipefail", "-c", watch_script(HEALTH)],
+        cwd=tmp_path,
+        env={"PATH": os.environ["PATH"], **env, "GITHUB_STEP_SUMMARY": str(summary)},
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    report = tmp_path / "webhook-health.json"
+    return PlayedWatch(
+        done.returncode,
+        (tmp_path / "argv").read_text().splitlines(),
+        (tmp_path / "login").read_text().splitlines(),
+        report.read_text() if report.is_file() else "",
+        summary,
+    )
+
+
+@pytest.mark.parametrize(
+    ("inputs", "restarts"),
+    [({}, False), ({"restart-failed": False}, False), ({"restart-failed": True}, True)],
+    ids=["scheduled", "manual", "manual-restart-failed"],
+)
+def test_the_watch_step_restarts_only_when_a_manual_run_asks(
+    tmp_path: Path, inputs: dict[str, Any], restarts: bool
+):
+    played = play_watch_step(tmp_path, inputs)
+
+    assert played.code == 0
+    assert played.argv == [
+        "watch",
+        "--stack",
+        "prod",
+        "--json",
+        "--markdown",
+        str(played.summary),
+        *(["--restart-failed"] if restarts else []),
+    ]
+    # It logs in as the monitoring environment's own 1NCE user.
+    assert played.login == [
+        "monitoring/ONENCE_MONITOR_USERNAME",
+        "monitoring/ONENCE_MONITOR_PASSWORD",
+    ]
+
+
+def test_the_health_job_fails_when_onence_watch_does_and_keeps_the_report(tmp_path: Path, health):
+    played = play_watch_step(tmp_path, {}, exit_code=1)
+
+    assert played.code == 1  # the step's (so the job's) exit status is watch's
+    assert played.report == '{"ok": false}\n'
     (job,) = health["jobs"].values()
-    [watch] = [step for step in job["steps"] if step.get("id") == "watch"]
-    words = shlex.split(watch["run"].replace("\\\n", " "))
-    assert "onence" in " ".join(words)
-    assert "watch" in words
-    assert "--json" in words
-    assert words[words.index("--markdown") + 1] == "$GITHUB_STEP_SUMMARY"
-    assert "set +e" not in watch["run"]  # its exit status is the job's
     [upload] = [s for s in job["steps"] if str(s.get("uses", "")).startswith("actions/upload")]
     assert upload["if"] == "always()"
-    assert upload["with"]["path"] in watch["run"]
+    assert upload["with"]["path"] == "webhook-health.json"
 
 
 def test_both_workflows_pass_actionlint():

@@ -4,9 +4,13 @@
 The world: a local HTTPS receiver (the webhooks' endpoint), the 1NCE emulator (which delivers to
 it), SeaweedFS holding one bucket for the Pulumi state, and a bare git repository holding the
 stack: the fleet example's program, its webhooks file, the stack config (encrypted with the
-passphrase) and the policy pack. A developer pushes commits and a pull request; runners clone
-the repository and run `pulumi` and `onence`, sharing nothing but the backend URL with its
-storage credentials and the passphrase.
+passphrase; no 1NCE credential in it) and the policy pack. A developer pushes commits and a pull
+request; runners clone the repository and run `pulumi` and `onence` with what the example
+workflows give the step they play, read from the workflow files
+(examples/gitops/webhooks-workflow.yml, health-workflow.yml) and evaluated against three GitHub
+environments: `preview` (the bucket's read-only key, the passphrase), `production` (read-write
+key, passphrase, the deploy user of 1NCE) and `monitoring` (read-only key, passphrase, a 1NCE
+user of its own).
 
 Each step method does what one runner does and returns what happened; it asserts nothing about
 the product (the test does), only that its own setup worked.
@@ -17,6 +21,7 @@ from __future__ import annotations
 import json
 import secrets
 import shutil
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -38,11 +43,17 @@ from onence_devtools.gitops.runners import (
     webhooks_yaml,
     write_files,
 )
-from onence_devtools.gitops.seaweedfs import SeaweedFS
+from onence_devtools.gitops.seaweedfs import REGION, SeaweedFS
+from onence_devtools.gitops.workflow import Environment, Workflow
 from onence_devtools.stack import REPO_ROOT
 
+WEBHOOKS_WORKFLOW = REPO_ROOT / "examples" / "gitops" / "webhooks-workflow.yml"
 USER = "gitops-ci"
+"""The deploy user of 1NCE (the `production` environment's ``ONENCE_USERNAME``)."""
 PASSWORD = "onence-api-password-" + secrets.token_hex(8)
+MONITOR_USER = "gitops-monitor"
+"""The scheduled job's own 1NCE user (the `monitoring` environment's)."""
+MONITOR_PASSWORD = "onence-monitor-password-" + secrets.token_hex(8)
 HEADER_SECRET = "ingest-key-" + secrets.token_hex(8)
 PASSPHRASE = "state-passphrase-" + secrets.token_hex(8)
 BUCKET = "pulumi-state"
@@ -157,7 +168,7 @@ class GitOpsWorld:
         self.origin = self.root / "origin.git"
         self.receiver = HttpsReceiver().start()
         self.emulator = EmulatorProcess(
-            users={USER: PASSWORD},
+            users={USER: PASSWORD, MONITOR_USER: MONITOR_PASSWORD},
             time_scale=0.001,
             ca_bundle=self.receiver.ca_pem,
             delivery_timeout=5,
@@ -170,6 +181,32 @@ class GitOpsWorld:
             passphrase=PASSPHRASE,
             storage_env=self.s3.credentials_env(),
         )
+        # What the repository's GitHub settings hold: variables, and each environment's secrets.
+        self.vars = {"PULUMI_BACKEND_URL": self.shared.backend_url, "AWS_REGION": REGION}
+        read = {
+            "STATE_READ_ACCESS_KEY_ID": self.s3.reader_key,
+            "STATE_READ_SECRET_ACCESS_KEY": self.s3.reader_secret,
+            "PULUMI_CONFIG_PASSPHRASE": PASSPHRASE,
+        }
+        self.environments = {
+            "preview": Environment(secrets=read),
+            "production": Environment(
+                secrets={
+                    "STATE_WRITE_ACCESS_KEY_ID": self.s3.access_key,
+                    "STATE_WRITE_SECRET_ACCESS_KEY": self.s3.secret_key,
+                    "PULUMI_CONFIG_PASSPHRASE": PASSPHRASE,
+                    "ONENCE_USERNAME": USER,
+                    "ONENCE_PASSWORD": PASSWORD,
+                }
+            ),
+            "monitoring": Environment(
+                secrets={
+                    **read,
+                    "ONENCE_MONITOR_USERNAME": MONITOR_USER,
+                    "ONENCE_MONITOR_PASSWORD": MONITOR_PASSWORD,
+                }
+            ),
+        }
         self.api = requests.Session()
         token = self.api.post(
             self.emulator.base_url + "/oauth/token",
@@ -194,15 +231,27 @@ class GitOpsWorld:
         if hasattr(self, "receiver"):
             self.receiver.close()
 
-    def runner(self, name: str, *, read_only: bool = False) -> Runner:
-        """A new runner; ``read_only``: with the bucket's read-only identity."""
-        shared = self.shared
-        if read_only:
-            storage = self.s3.credentials_env(read_only=True)
-            shared = Shared(self.shared.backend_url, self.shared.passphrase, storage)
-        runner = Runner(name, self.root, self.origin, shared, self.pulumi)
+    def runner(self, name: str, *, step_env: Mapping[str, str] | None = None) -> Runner:
+        """A new runner playing a step that sets ``step_env`` (default: the `up` job's
+        `pulumi up` step, with the `production` environment's secrets)."""
+        env = self.pulumi_step_env("up") if step_env is None else step_env
+        runner = Runner(name, self.root, self.origin, env, self.pulumi)
         self.runners[name] = runner
         return runner
+
+    def pulumi_step_env(self, command: str) -> dict[str, str]:
+        """What webhooks-workflow.yml gives its step that runs `pulumi COMMAND` (``preview``
+        in the job for pull requests, ``up`` in the one for main), from that job's
+        environment."""
+        workflow = Workflow(WEBHOOKS_WORKFLOW)
+        [(job, step)] = [
+            (name, step)
+            for name, spec in workflow.document["jobs"].items()
+            for step in spec["steps"]
+            if str(step.get("uses", "")).startswith("pulumi/actions@")
+            and step.get("with", {}).get("command") == command
+        ]
+        return workflow.step_env(job, step, self.environments, repository_vars=self.vars)
 
     def hook(self, resource: str) -> Webhook:
         return Webhook(resource, f"gitops-{resource}", f"{self.receiver.url}/{resource}")
@@ -244,7 +293,13 @@ class GitOpsWorld:
         ]
 
     def secrets(self) -> list[str]:
-        return [PASSWORD, HEADER_SECRET, self.s3.reader_secret, *self.shared.secrets()]
+        return [
+            PASSWORD,
+            MONITOR_PASSWORD,
+            HEADER_SECRET,
+            self.s3.reader_secret,
+            *self.shared.secrets(),
+        ]
 
     def secret_free_places(self, objects: dict[str, bytes]) -> dict[str, str]:
         """Every text no secret may reach, by where it is: each runner's output, each of the
@@ -258,7 +313,12 @@ class GitOpsWorld:
 
     # --- the developer --------------------------------------------------------------------------
     def bootstrap(self) -> Runner:
-        """The stack repository, its first commit, and the stack (config encrypted, no `up`)."""
+        """The stack repository, its first commit, and the stack (config encrypted, no `up`).
+
+        The stack config holds the API URL and the ingest key, and no 1NCE user: stack config
+        would beat the ``ONENCE_*`` variables, so every job uses the 1NCE user its environment
+        gives it (the deploy user for `up`, none for the preview, its own for the watch).
+        """
         admin = self.runner("admin")
         seed = admin.dir / "seed"
         init_pack(seed / "policies")  # `onence policy-pack init policies`
@@ -276,13 +336,11 @@ class GitOpsWorld:
         admin.git("init", "--quiet", "--initial-branch=main", cwd=seed)
         admin.git("add", ".", cwd=seed)
         admin.git("commit", "--quiet", "-m", "The fleet's webhooks", cwd=seed)
-        admin.run(["git", "clone", "--quiet", "--bare", str(seed), str(self.origin)], cwd=admin.dir)
+        admin.git("clone", "--quiet", "--bare", str(seed), str(self.origin), cwd=admin.dir)
         admin.clone("main")
         admin.run(admin.pulumi_argv("stack", "init", "--secrets-provider", "passphrase"))
         for key, value, secret in (
             ("onence:apiUrl", self.emulator.base_url, False),
-            ("onence:username", USER, False),
-            ("onence:password", PASSWORD, True),
             ("ingestKey", HEADER_SECRET, True),
         ):
             # The value goes through stdin, so it never appears in a process listing.
@@ -318,10 +376,10 @@ class GitOpsWorld:
     def pr_preview(self, branch: str) -> PullRequestPreview:
         """Runner A: the PR's program, judged by the pack of the BASE branch's checkout.
 
-        Runner A holds what the example's `preview` job holds: the state bucket's read-only
-        identity and the passphrase.
+        Runner A holds what the example's `preview` step holds: the state bucket's read-only
+        identity and the passphrase, and no 1NCE user.
         """
-        runner = self.runner("A", read_only=True)
+        runner = self.runner("A", step_env=self.pulumi_step_env("preview"))
         runner.clone(branch)
         base = runner.clone("main", into=runner.dir / "base")
         before = self.s3.objects(BUCKET)

@@ -1,11 +1,13 @@
 """GitOps runners: each a fresh clone of the stack repository with its own PULUMI_HOME.
 
 A pipeline runner is ephemeral: it clones the repository, gets a few secrets from the CI system
-and runs `pulumi`. So a `Runner` shares nothing with another but what `Shared` holds (the backend
-URL with its storage credentials, the passphrase); the 1NCE credentials come from the stack config
-committed in the repository, which the passphrase decrypts. Every process a runner starts gets a
-session of its own (see `onence_devtools.gitops.processes`) and every output is kept, so a test
-can show that all of them ended and that no secret reached any output.
+and runs `pulumi`. So a `Runner` has nothing of its own but its clone: its `pulumi` and `onence`
+commands get ``step_env``, the variables the workflow gives the step the runner plays (the backend
+URL, the bucket's credentials, the passphrase and, for the jobs that call 1NCE, a 1NCE user; see
+`onence_devtools.gitops.workflow`), and its other commands (git, the checkout) get none of them.
+The committed stack config holds no 1NCE credential. Every process a runner starts gets a session
+of its own (see `onence_devtools.gitops.processes`) and every output is kept, so a test can show
+that all of them ended and that no secret reached any output.
 """
 
 from __future__ import annotations
@@ -37,7 +39,8 @@ _NOT_INHERITED = ("PULUMI_", "AWS_", "ONENCE_", "GIT_")
 
 @dataclass(frozen=True)
 class Shared:
-    """The only things the pipeline hands every runner."""
+    """What the pipeline's state backend is: its URL, the passphrase and the bucket's
+    read-write credentials (the runners get them through their workflow step's variables)."""
 
     backend_url: str
     passphrase: str
@@ -129,7 +132,8 @@ class Runner:
     name: str
     root: Path
     origin: Path
-    shared: Shared
+    step_env: Mapping[str, str]
+    """What the workflow step this runner plays sets (its secrets included)."""
     pulumi: str
     transcript: list[Run] = field(default_factory=list)
     sessions: list[int] = field(default_factory=list)
@@ -142,13 +146,11 @@ class Runner:
 
     # --- environment -----------------------------------------------------------------------
     @property
-    def env(self) -> dict[str, str]:
+    def base_env(self) -> dict[str, str]:
+        """What every command of the runner gets: the machine's, no secret."""
         env = {k: v for k, v in os.environ.items() if not k.startswith(_NOT_INHERITED)}
-        env.update(self.shared.storage_env)
         env.update(
             {
-                "PULUMI_BACKEND_URL": self.shared.backend_url,
-                "PULUMI_CONFIG_PASSPHRASE": self.shared.passphrase,
                 "PULUMI_HOME": str(self.home),
                 "PULUMI_SKIP_UPDATE_CHECK": "true",
                 "PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION": "true",
@@ -167,6 +169,11 @@ class Runner:
         )
         return env
 
+    @property
+    def env(self) -> dict[str, str]:
+        """What the runner's `pulumi` and `onence` commands get: its step's variables too."""
+        return {**self.base_env, **self.step_env}
+
     # --- commands ----------------------------------------------------------------------------
     def run(
         self,
@@ -176,13 +183,16 @@ class Runner:
         check: bool = True,
         stdin: str | None = None,
         timeout: float = COMMAND_TIMEOUT_S,
-        extra_env: dict[str, str] | None = None,
+        env: Mapping[str, str] | None = None,
     ) -> Run:
-        """Run a command in its own session, wait for it, keep its output."""
+        """Run a command in its own session, wait for it, keep its output.
+
+        ``env``: the command's whole environment (default: ``self.env``).
+        """
         proc = subprocess.Popen(
             argv,
             cwd=cwd or self.checkout,
-            env={**self.env, **(extra_env or {})},
+            env=dict(self.env if env is None else env),
             stdin=subprocess.PIPE if stdin is not None else subprocess.DEVNULL,
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
@@ -221,7 +231,7 @@ class Runner:
         return Background(self, argv, process, out_path, err_path, out, err)
 
     def git(self, *args: str, cwd: Path | None = None) -> Run:
-        return self.run(["git", *args], cwd=cwd or self.checkout)
+        return self.run(["git", *args], cwd=cwd or self.checkout, env=self.base_env)
 
     def pulumi_argv(self, *args: str) -> list[str]:
         return [self.pulumi, *args, "--stack", STACK, "--non-interactive", "--color", "never"]
@@ -237,7 +247,7 @@ class Runner:
     def clone(self, ref: str = "main", into: Path | None = None) -> Path:
         """`git clone` the repository at ``ref`` (a branch or a commit) and install the venv."""
         target = into or self.checkout
-        self.run(["git", "clone", "--quiet", str(self.origin), str(target)], cwd=self.dir)
+        self.git("clone", "--quiet", str(self.origin), str(target), cwd=self.dir)
         self.git("checkout", "--quiet", ref, cwd=target)
         # What `python -m venv .venv && pip install ...` gives a real runner: the project's venv;
         # and what `pulumi install` in the pack's directory gives it: the pack's venv (both hold

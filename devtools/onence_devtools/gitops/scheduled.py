@@ -1,24 +1,27 @@
 """The scheduled drift-and-health job (examples/gitops/health-workflow.yml), played by a runner.
 
-The workflow's own `run:` script of its `watch` step is what the runner runs, in bash, with what
-GitHub would give it (``GITHUB_STEP_SUMMARY``, ``RESTART_FAILED``, the job's state identity: the
-bucket's read-only one); the other steps (checkout, Python, the Pulumi CLI, the virtualenv, the
-artifact upload) are the runner's own clone and the project's virtualenv. What breaks between
-deploys is played too: a portal edit (an out-of-band PATCH) and an endpoint that answers 503
-until 1NCE disables its webhook.
+The workflow's own `run:` script of its `watch` step is what the runner runs, in bash, with the
+variables the workflow sets for that step (workflow, job and step ``env:``, evaluated against the
+`monitoring` environment's secrets and the run's inputs; see `onence_devtools.gitops.workflow`)
+and ``GITHUB_STEP_SUMMARY``, and nothing else secret; the other steps (checkout, Python, the
+Pulumi CLI, the virtualenv, the artifact upload) are the runner's own clone and the project's
+virtualenv, and the variables the workflow gives each of them are kept for the test to read.
+What breaks between deploys is played too: a portal edit (an out-of-band PATCH) and an endpoint
+that answers 503 until 1NCE disables its webhook.
 """
 
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-import yaml
 from onence_emulator.harness import wait_until
 
-from onence_devtools.gitops.runners import STACK, Run
+from onence_devtools.gitops.runners import Run
+from onence_devtools.gitops.workflow import Environment, Workflow
 from onence_devtools.stack import REPO_ROOT
 
 if TYPE_CHECKING:
@@ -31,6 +34,7 @@ __all__ = [
     "endpoint_back",
     "play_watch",
     "portal_edit",
+    "watch_step_envs",
 ]
 
 HEALTH_WORKFLOW = REPO_ROOT / "examples" / "gitops" / "health-workflow.yml"
@@ -51,12 +55,15 @@ class ScheduledRun:
     run: Run
     report: dict[str, Any]
     summary: str
+    step_envs: dict[str, dict[str, str]]
+    """The variables the workflow gave each step, by step id (else name, else action); the
+    watch step's are those its script ran with."""
 
 
 def watch_script(path: Path = HEALTH_WORKFLOW) -> str:
     """The `run:` script of the `watch` step; every other step is one the runner plays."""
-    workflow = yaml.safe_load(path.read_text())
-    (job,) = workflow["jobs"].values()
+    workflow = Workflow(path)
+    (job,) = workflow.document["jobs"].values()
     scripts = []
     for step in job["steps"]:
         if step.get("id") == "watch":
@@ -71,24 +78,57 @@ def watch_script(path: Path = HEALTH_WORKFLOW) -> str:
     return script
 
 
-def play_watch(world: GitOpsWorld, name: str, *, restart_failed: bool = False) -> ScheduledRun:
-    """A new runner (read-only state identity) runs the scheduled job's watch step."""
-    runner = world.runner(name, read_only=True)
+def watch_step_envs(
+    world: GitOpsWorld,
+    *,
+    restart_failed: bool | None = None,
+    environments: Mapping[str, Environment] | None = None,
+    path: Path = HEALTH_WORKFLOW,
+) -> dict[str, dict[str, str]]:
+    """What the health workflow gives each step of its job, from its environment's secrets.
+
+    ``restart_failed``: a manual run's input; ``None``, a scheduled run (no inputs).
+    ``environments``: instead of the world's GitHub environments.
+    """
+    workflow = Workflow(path)
+    (job,) = workflow.document["jobs"]
+    inputs = {} if restart_failed is None else {"restart-failed": restart_failed}
+    return workflow.step_envs(
+        job,
+        world.environments if environments is None else environments,
+        repository_vars=world.vars,
+        inputs=inputs,
+    )
+
+
+def play_watch(
+    world: GitOpsWorld,
+    name: str,
+    *,
+    restart_failed: bool | None = None,
+    environments: Mapping[str, Environment] | None = None,
+) -> ScheduledRun:
+    """A new runner runs the scheduled job's watch step with what the workflow gives it.
+
+    ``restart_failed``: a manual run with that input; ``None``: a scheduled run.
+    ``environments``: the GitHub environments, instead of the world's.
+    """
+    script = watch_script()
+    envs = watch_step_envs(world, restart_failed=restart_failed, environments=environments)
+    runner = world.runner(name, step_env=envs["watch"])
     runner.clone("main")
     summary = runner.dir / "step-summary.md"
     summary.touch()
     run = runner.run(
-        ["bash", "--noprofile", "--norc", "-eo", "pipefail", "-c", watch_script()],
+        ["bash", "--noprofile", "--norc", "-eo", "pipefail", "-c", script],
         check=False,
-        extra_env={
-            "PULUMI_STACK": STACK,
-            "GITHUB_STEP_SUMMARY": str(summary),
-            "RESTART_FAILED": "true" if restart_failed else "false",
-        },
+        env={**runner.env, "GITHUB_STEP_SUMMARY": str(summary)},
     )
     report_path = runner.checkout / "webhook-health.json"
-    report = json.loads(report_path.read_text()) if report_path.is_file() else {}
-    return ScheduledRun(run, report, summary.read_text())
+    # Empty when the watch stopped before reporting (exit 2): the shell's `>` made the file.
+    text = report_path.read_text() if report_path.is_file() else ""
+    report = json.loads(text) if text.strip() else {}
+    return ScheduledRun(run, report, summary.read_text(), envs)
 
 
 def portal_edit(world: GitOpsWorld, hook: Webhook) -> None:
