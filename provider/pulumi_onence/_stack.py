@@ -61,7 +61,7 @@ __all__ = [
 WEBHOOK_TYPE = DYNAMIC_WEBHOOK
 """The resource type token of :class:`pulumi_onence.Webhook` in a stack's state."""
 
-_MAX_ERROR_CHARS = 240
+_MAX_ERROR_CHARS = 480  # a provider line names the call, the URL, 1NCE's words and the fix
 _SECRET_ENV = frozenset(
     {
         "PULUMI_CONFIG_PASSPHRASE",
@@ -200,24 +200,32 @@ class PulumiCli:
         done = self._call(
             ["preview", "--refresh", "--json"],
             what="plan the stack",
-            ok_codes=(0, 255),
+            ok_codes=(0, 1, 255),  # a failed plan exits 1 (or 255) with its errors in the JSON
             timeout=900,
         )
+        with self._lock:
+            secrets = tuple(self._secrets)
         try:
             doc = json.loads(done.stdout)
         except ValueError:
-            raise StackError(
-                f"could not plan {self._where()}: pulumi printed no JSON plan"
-            ) from None
-        with self._lock:
-            secrets = tuple(self._secrets)
-        problems = [
-            str(d.get("message", ""))
+            # Never quote the output: it may hold decrypted values.
+            reason = (
+                one_line_error(done.stderr, secrets)
+                if done.returncode
+                else "pulumi printed no JSON plan"
+            )
+            raise StackError(f"could not plan {self._where()}: {reason}") from None
+        errors = [
+            d
             for d in doc.get("diagnostics") or []
             if isinstance(d, dict) and d.get("severity") == "error"
         ]
-        if problems or done.returncode != 0:
-            reason = one_line_error("\n".join(problems) or done.stderr, secrets)
+        if errors or done.returncode != 0:
+            # The cause is the first error of a resource (the provider's one line); the engine
+            # follows it with the SDK's traceback and a bare "preview failed".
+            first = next((d for d in errors if d.get("urn")), errors[0] if errors else None)
+            said = str(first.get("message", "")) if first is not None else done.stderr
+            reason = one_line_error(said, secrets)
             raise StackError(f"could not plan {self._where()}: {reason}")
         return drift_from_preview(doc)
 

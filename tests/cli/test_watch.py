@@ -458,8 +458,43 @@ class TestPulumiCliDrift:
 
         assert str(info.value) == "could not plan stack 'prod': the backend is gone"
 
+    def test_a_failed_refresh_names_the_providers_line_not_the_engines_summary(self):
+        """As pulumi prints it: exit 1, the provider's line, the dynamic SDK's traceback, a bare
+        "preview failed", and on stderr only an S3 SDK warning."""
+        urn = f"urn:pulumi:dev::proj::{TYPE}::t"
+        cause = (
+            "refresh of webhook 't1' (id-1): read integration id-1 failed at https://api: 400 "
+            "the token request was refused (credentials not accepted): User does not exist.; "
+            "check onence:username and onence:password"
+        )
+        diagnostics = [
+            {"urn": urn, "severity": "error", "message": f"error: {cause}\n"},
+            {
+                "urn": urn,
+                "severity": "error",
+                "message": "error: Preview failed: Traceback (most recent call last):\n  File "
+                f'"x.py", line 1\npulumi_onence._errors.AuthenticationError: {cause}\n',
+            },
+            {"severity": "error", "message": "error: preview failed\n"},
+        ]
+        stderr = "SDK 2026/12/07 05:00:00 WARN Response has no supported checksum.\n"
+        fake = FakePulumi(preview=(1, preview(diagnostics=diagnostics), stderr))
+
+        with pytest.raises(StackError) as info:
+            PulumiCli("prod", environ={}, runner=fake).drift()
+
+        assert str(info.value) == f"could not plan stack 'prod': {cause}"
+
+    def test_a_failed_plan_without_json_names_pulumis_error_line(self):
+        fake = FakePulumi(preview=(1, "", "warning: x\nerror: no stack named 'prod' found\n"))
+
+        with pytest.raises(StackError) as info:
+            PulumiCli("prod", environ={}, runner=fake).drift()
+
+        assert str(info.value) == "could not plan stack 'prod': no stack named 'prod' found"
+
     def test_a_return_code_pulumi_never_gives_for_a_plan_is_an_error(self):
-        fake = FakePulumi(preview=(1, preview(), "error: crashed\n"))
+        fake = FakePulumi(preview=(2, preview(), "error: crashed\n"))
 
         with pytest.raises(StackError, match="crashed"):
             PulumiCli(environ={}, runner=fake).drift()
