@@ -150,8 +150,15 @@ class TestOneLineError:
 
         assert line == "incorrect passphrase; [secret] was rejected"
 
-    def test_caps_the_length(self):
-        assert len(one_line_error("error: " + "x" * 5000)) <= 240
+    def test_caps_the_length_but_keeps_a_providers_whole_line(self):
+        assert len(one_line_error("error: " + "x" * 5000)) <= 480
+        provider_line = (
+            "refresh of webhook 't1' (am8gGZ6dDgOVS1WPM4-mO): read integration "
+            "am8gGZ6dDgOVS1WPM4-mO failed at https://api.1nce.com/management-api: 400 the token "
+            "request was refused (credentials not accepted): User does not exist.; check "
+            "onence:username and onence:password (or ONENCE_USERNAME and ONENCE_PASSWORD)"
+        )
+        assert one_line_error(f"error: {provider_line}") == provider_line
 
 
 class TestPulumiCli:
