@@ -120,8 +120,8 @@ def play(world: GitOpsWorld, started: float) -> int:
     show(
         [
             "files: Pulumi.yaml, __main__.py (the fleet example), webhooks.yaml, policies/",
-            "Pulumi.prod.yaml: onence:apiUrl, onence:username, and onence:password and",
-            "ingestKey encrypted with the passphrase (a runner needs only the passphrase)",
+            "Pulumi.prod.yaml: onence:apiUrl, and ingestKey encrypted with the passphrase; no",
+            "1NCE user: each job logs in as its environment's user (deploy, or monitoring)",
         ]
     )
 
