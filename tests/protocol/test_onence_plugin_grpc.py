@@ -5,31 +5,29 @@ that reach the user as one line, never a traceback or a header value."""
 
 from __future__ import annotations
 
+import http.server
 import json
+import threading
 import uuid
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import grpc
 import pytest
-from onence_devtools.plugin import RecordingEngine, onence_plugin, recording_engine
+from onence_devtools.plugin import RecordingEngine, onence_plugin
 from onence_emulator.harness import EmulatorProcess
 from pulumi.output import Unknown
 from pulumi.runtime.proto import provider_pb2
 from pulumi_onence._naming import default_name
 
+from tests.protocol.conftest import step_calls
 from tests.protocol.wire import from_struct, secret, to_struct
 
 URN = "urn:pulumi:dev::fleet::onence:index:Webhook::telemetry"
 HEADER_SECRET = "plugin-header-secret-5a1e"
 PASSWORD = "pass"
 WEBHOOKS = "/v1/integrate/clouds/webhooks"
-
-
-@pytest.fixture(scope="module")
-def engine() -> Iterator[tuple[RecordingEngine, str]]:
-    with recording_engine() as running:
-        yield running
 
 
 @pytest.fixture
@@ -54,12 +52,6 @@ def declared(**changes: Any) -> dict[str, Any]:
     }
     props.update(changes)
     return props
-
-
-def step_calls(emulator: EmulatorProcess) -> list[tuple[str, str]]:
-    seen = emulator.admin.api_calls()
-    emulator.admin.clear_calls()
-    return seen
 
 
 def check(plugin: Any, news: dict[str, Any], olds: dict[str, Any] | None = None) -> Any:
@@ -360,3 +352,72 @@ def test_a_blank_setting_is_refused_by_name_not_replaced_by_the_environment(
     assert "onence:username" in details
     assert "empty" in details
     assert "\n" not in details.strip()
+
+
+class _BarrierOnence(http.server.ThreadingHTTPServer):
+    """A 1NCE whose create answers only once ``parties`` creates are waiting at once: fewer
+    calls served at once by the plugin process (the dynamic provider's serves four) break it."""
+
+    def __init__(self, parties: int) -> None:
+        self.barrier = threading.Barrier(parties, timeout=60)
+        self.made = 0
+        self.lock = threading.Lock()
+        super().__init__(("127.0.0.1", 0), _BarrierHandler)
+
+
+class _BarrierHandler(http.server.BaseHTTPRequestHandler):
+    server: _BarrierOnence
+
+    def do_POST(self) -> None:
+        length = int(self.headers.get("Content-Length") or 0)
+        body = json.loads(self.rfile.read(length) or b"{}")
+        if self.path.endswith("/oauth/token"):
+            self._answer(200, {"access_token": "t", "token_type": "bearer", "expires_in": 3600})
+            return
+        try:
+            self.server.barrier.wait()
+        except threading.BrokenBarrierError:
+            self._answer(503, {"message": "fewer creates came at once than expected"})
+            return
+        with self.server.lock:
+            self.server.made += 1
+            made = self.server.made
+        answer = {**body, "id": f"id-{made}", "type": "WEBHOOK", "state": "ROLLOUT_DONE"}
+        self._answer(201, answer)
+
+    def _answer(self, status: int, doc: dict[str, Any]) -> None:
+        data = json.dumps(doc).encode()
+        self.send_response(status)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
+
+    def log_message(self, *_: Any) -> None:
+        pass
+
+
+def test_the_plugin_process_serves_sixteen_creates_at_once(plugin: Any) -> None:
+    """Through the wire, as the engine at --parallel 16 calls it: all sixteen creates reach 1NCE
+    together (a barrier there answers none until sixteen wait)."""
+    parties = 16
+    onence = _BarrierOnence(parties)
+    serving = threading.Thread(target=onence.serve_forever, daemon=True)
+    serving.start()
+    try:
+        configure(plugin, f"http://127.0.0.1:{onence.server_address[1]}/management-api")
+        inputs = [check(plugin, declared(name=f"at-once-{i}")).inputs for i in range(parties)]
+        with ThreadPoolExecutor(max_workers=parties) as pool:
+            created = list(
+                pool.map(
+                    lambda props: plugin.Create(
+                        provider_pb2.CreateRequest(urn=URN, properties=props), timeout=120
+                    ),
+                    inputs,
+                )
+            )
+    finally:
+        onence.shutdown()
+        onence.server_close()
+    assert sorted(c.id for c in created) == sorted(f"id-{i}" for i in range(1, parties + 1))
+    assert onence.made == parties

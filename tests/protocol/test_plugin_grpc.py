@@ -10,7 +10,7 @@ from typing import Any
 
 import grpc
 import pytest
-from onence_devtools.plugin import RecordingEngine, dynamic_plugin, recording_engine
+from onence_devtools.plugin import RecordingEngine, dynamic_plugin
 from onence_emulator.harness import EmulatorProcess
 from pulumi.dynamic.dynamic import serialize_provider
 from pulumi.runtime.proto import engine_pb2, provider_pb2
@@ -19,18 +19,13 @@ from pulumi_onence._client import OnenceClient
 from pulumi_onence._config import Settings
 from pulumi_onence._provider import WebhookProvider
 
+from tests.protocol.conftest import step_calls
 from tests.protocol.wire import from_struct, secret, to_struct
 
 URN = "urn:pulumi:dev::fleet::pulumi-python:dynamic/onence:Webhook::telemetry"
 PROVIDER = serialize_provider(WebhookProvider())
 HEADER_SECRET = "grpc-header-secret-0c3d"
 PASSWORD = "pass"
-
-
-@pytest.fixture(scope="module")
-def engine() -> Iterator[tuple[RecordingEngine, str]]:
-    with recording_engine() as running:
-        yield running
 
 
 @pytest.fixture
@@ -62,13 +57,6 @@ def declared(**changes: Any) -> dict[str, Any]:
     }
     props.update(changes)
     return props
-
-
-def step_calls(emulator: EmulatorProcess) -> list[tuple[str, str]]:
-    """The API calls since the last step (token requests apart), then forget them."""
-    seen = emulator.admin.api_calls()
-    emulator.admin.clear_calls()
-    return seen
 
 
 def token_calls(emulator: EmulatorProcess) -> int:
