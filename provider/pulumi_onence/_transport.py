@@ -163,9 +163,8 @@ class Call:
         try:
             return model.model_validate(body)
         except ValidationError as exc:
-            misfits = sorted(
-                {".".join(map(str, e["loc"])) or "the body" for e in exc.errors(include_url=False)}
-            )
+            errors = exc.errors(include_url=False, include_input=False)
+            misfits = sorted({".".join(map(str, e["loc"])) or "the body" for e in errors})
             raise self.unreadable(200, f"unexpected {', '.join(misfits)}") from None
 
     def lost(self, message: str, *, fix: str | None = None) -> TransportError:

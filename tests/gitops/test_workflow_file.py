@@ -331,22 +331,27 @@ def test_the_health_job_fails_when_onence_watch_does_and_keeps_the_report(tmp_pa
     assert upload["with"]["path"] == "webhook-health.json"
 
 
-def test_both_workflows_pass_actionlint():
-    done = subprocess.run(
+def actionlint(*workflows: Path) -> subprocess.CompletedProcess[str]:
+    """actionlint (built once from its Go module) on ``workflows``, shell checks off."""
+    provided = subprocess.run(
         ["bash", str(EXAMPLE.parents[1] / "scripts" / "provide-actionlint.sh")],
         capture_output=True,
         text=True,
         timeout=600,
         check=False,
     )
-    assert done.returncode == 0, done.stderr
-    linted = subprocess.run(
-        [done.stdout.strip(), "-shellcheck=", "-no-color", str(WORKFLOW), str(HEALTH)],
+    assert provided.returncode == 0, provided.stderr
+    return subprocess.run(
+        [provided.stdout.strip(), "-shellcheck=", "-no-color", *map(str, workflows)],
         capture_output=True,
         text=True,
         timeout=120,
         check=False,
     )
+
+
+def test_both_workflows_pass_actionlint():
+    linted = actionlint(WORKFLOW, HEALTH)
     assert linted.returncode == 0, linted.stdout + linted.stderr
 
 
@@ -355,20 +360,6 @@ def test_actionlint_catches_a_broken_workflow(tmp_path: Path):
     text = HEALTH.read_text()
     broken.write_text(text.replace("${{ inputs.restart-failed", "${{ input.restart"))
     assert broken.read_text() != text  # the workflow still has the expression this breaks
-    done = subprocess.run(
-        ["bash", str(EXAMPLE.parents[1] / "scripts" / "provide-actionlint.sh")],
-        capture_output=True,
-        text=True,
-        timeout=600,
-        check=False,
-    )
-    linted = subprocess.run(
-        [done.stdout.strip(), "-shellcheck=", "-no-color", str(broken)],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
-    assert done.returncode == 0, done.stderr
+    linted = actionlint(broken)
     assert linted.returncode == 1  # actionlint's "problems found", not a crash (3) or bad use (2)
     assert 'undefined variable "input"' in linted.stdout, linted.stdout + linted.stderr

@@ -261,13 +261,16 @@ def _report(out: TextIO, plan: ImportPlan, args: argparse.Namespace, target: Pat
     if lines:
         out.write("before `pulumi up`, set these secrets (pulumi prompts for each value):\n")
         out.writelines(f"  {line}\n" for line in lines)
-    written_by = "by `pulumi import --generate-code`" if args.format == "pulumi-import" else ""
+    written = (
+        "by `pulumi import --generate-code`"
+        if args.format == "pulumi-import"
+        else "in the declaration"
+    )
     for item in plan.to_declare:
         if item.declaration is not None and looks_secret(item.declaration.url):
             out.write(
                 f"note: the URL of {item.name!r} carries a credential and is written as it is "
-                f"{written_by or 'in the declaration'}: move it into a secret config value "
-                "before you commit the file\n"
+                f"{written}: move it into a secret config value before you commit the file\n"
             )
     if count and args.format == "pulumi-import":
         where = target if target is not None else "FILE"
